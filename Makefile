@@ -1,0 +1,61 @@
+# Deep Reinforcement Learning in JAX: every task a learner, instructor or contributor runs.
+# A fresh machine needs only python3 (>= 3.11) and make: each target sets up .venv from the lock first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-from-lock
+SOLUTION_NOTEBOOKS := $(patsubst %.py,%.ipynb,$(wildcard solutions/[0-9][0-9]_*.py))
+NBVAL_SANITIZE := tests/nbval_sanitize.cfg
+# Chapters run on the CPU. Without this, jax also probes for a GPU and prints a warning into every notebook.
+export JAX_PLATFORMS ?= cpu
+export PYTHONHASHSEED := 0
+
+.PHONY: help setup test test-lib test-notebooks book lab chapters execute lock clean
+
+help:
+	@echo "make test      set up .venv if needed, then run every test (library, sync, notebooks, book)"
+	@echo "make book      set up .venv if needed, then build the static site in jupyter_book/_build/html"
+	@echo "make lab       JupyterLab on the chapters (.py files open as notebooks)"
+	@echo "make chapters  regenerate chapters/ from solutions/ (never overwrites a chapter you edited)"
+	@echo "make execute   re-run every solution notebook whose .py changed, storing its outputs"
+	@echo "make lock      write requirements.lock from the current .venv"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python tools/lab_settings.py $(VENV)
+	touch $@
+
+test: $(STAMP)
+	$(BIN)/python tools/make_chapters.py --check
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile --cov=course_lib --cov-report=term-missing:skip-covered
+	$(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly
+	$(BIN)/python -m pytest --nbval-lax chapters/
+
+book: $(STAMP)
+	$(BIN)/python tools/book_notebooks.py
+	$(BIN)/jupyter-book build jupyter_book --warningiserror --keep-going
+	@echo
+	@echo "The book is built. Open: file://$(CURDIR)/jupyter_book/_build/html/index.html"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/
+
+chapters: $(STAMP)
+	$(BIN)/python tools/make_chapters.py $(ARGS)
+
+execute: $(STAMP) $(SOLUTION_NOTEBOOKS)
+
+solutions/%.ipynb: solutions/%.py $(STAMP)
+	$(BIN)/jupytext --to ipynb --execute $<
+
+lock: $(STAMP)
+	$(BIN)/python tools/write_lock.py
+
+clean:
+	rm -rf jupyter_book/_build jupyter_book/chapters .pytest_cache .coverage

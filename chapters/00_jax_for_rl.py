@@ -1,0 +1,537 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 00 · JAX for reinforcement learning
+#
+# By the end of this chapter you will have run **2,000 ten-armed bandit experiments of 1,000 steps
+# each in under a second** on your laptop's CPU, and you will know the JAX tools that every later
+# chapter is built from.
+#
+# ## Before you start
+#
+# **You will learn to**
+#
+# 1. handle randomness with explicit PRNG keys, and split them so that no two draws share a key;
+# 2. write pure functions over immutable arrays and compile them with `jax.jit`;
+# 3. keep an agent's state in a pytree and carry it through a loop with `jax.lax.scan`;
+# 4. run thousands of agents at once with `jax.vmap`, and choose between `jnp.where` and `lax.cond`;
+# 5. take gradients with `jax.grad`, here of a policy's log-probability.
+#
+# **You need** Python and NumPy. No reinforcement learning yet: this chapter introduces the words as
+# it goes.
+#
+# **Time and compute.** The whole notebook runs top to bottom in about 25 seconds on 2 CPU cores,
+# kernel start included (measured with `make execute`). No GPU needed.
+
+# %%
+import time
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import matplotlib.pyplot as plt
+import numpy as np
+from jax import lax
+
+from course_lib import bandits, plotting
+from course_lib.exercises import ch00
+from course_lib.timing import time_call
+
+np.set_printoptions(precision=3, suppress=True)  # print float32 arrays readably
+
+# %% [markdown]
+# ## Why JAX for reinforcement learning?
+#
+# A reinforcement-learning (RL) experiment is a loop of millions of tiny steps: the **agent** looks at
+# the **state** of its **environment**, picks an **action**, and receives a **reward** and the next
+# state. In plain Python each step pays the interpreter's overhead, again and again, and the
+# environment (often a separate library) runs on the CPU one step at a time.
+#
+# JAX takes a different route. You write the agent *and* the environment as pure functions on arrays;
+# JAX compiles the whole loop into one program with XLA, and runs hundreds or thousands of copies of it
+# side by side. That is how the later chapters train a CartPole agent in seconds.
+#
+# We will meet each tool on the smallest RL problem there is: the **multi-armed bandit**.
+#
+# ## The ten-armed bandit
+#
+# A bandit has one state and $k$ actions, called *arms* (think of $k$ slot machines). Pulling arm $a$
+# pays a noisy reward whose mean $q_*(a)$ the agent does not know. In the ten-armed testbed of
+# Sutton & Barto (2018, §2.3) the true values are drawn once per problem, $q_*(a) \sim
+# \mathcal{N}(0, 1)$, and every pull pays $R \sim \mathcal{N}(q_*(a), 1)$. The agent's goal is to
+# collect as much reward as it can, so it must find the best arm while it is still collecting.
+#
+# ## Randomness with explicit keys
+#
+# NumPy hides a global random state that every call silently advances. JAX has none: every random
+# function takes a **key**, and the same key always gives the same numbers. That makes every result
+# reproducible, and it makes random functions pure, which `jit` and `vmap` need.
+
+# %%
+key = jax.random.key(0)
+arm_means = bandits.make_testbed(key, num_arms=10)  # q*(a), shape (10,)
+print("true arm values q*(a):", np.asarray(arm_means))
+print("the best arm is", int(jnp.argmax(arm_means)))
+
+same_again = bandits.make_testbed(jax.random.key(0), num_arms=10)
+assert jnp.array_equal(arm_means, same_again), "the same key must give the same numbers"
+
+# %% [markdown]
+# The price of purity is that *you* must never use a key twice. To get fresh randomness, **split** a
+# key into new ones and use each exactly once:
+
+# %%
+key = jax.random.key(42)
+reward_key, action_key = jax.random.split(key)
+
+reused = [float(bandits.pull(reward_key, arm_means, 3)) for _ in range(3)]
+print("the same key three times:", np.array(reused))  # three identical 'random' rewards
+
+pull_keys = jax.random.split(reward_key, 3)  # shape (3,) of keys
+fresh = [float(bandits.pull(k, arm_means, 3)) for k in pull_keys]
+print("three split keys:        ", np.array(fresh))
+
+# %% [markdown]
+# Reusing a key is the most common randomness bug in JAX code: an agent whose exploration reuses the
+# key of its environment explores in lock-step with the noise it should be averaging out. The rule in
+# this course: **split, use each key once, pass the rest on.**
+#
+# Let us look at the testbed: ten arms, each a distribution of rewards around its true value.
+
+# %%
+samples = jax.vmap(lambda k: bandits.pull(k, arm_means, jnp.arange(10)))(jax.random.split(key, 500))
+fig, ax = plotting.new_axes(7, 3)
+ax.violinplot(np.asarray(samples), positions=np.arange(10), showmeans=True)
+ax.set(xlabel="arm a", ylabel="reward", title="The ten-armed testbed: rewards ~ N(q*(a), 1)")
+ax.set_xticks(range(10))
+plt.show()
+
+# %% [markdown]
+# ## Pure functions and immutable arrays
+#
+# An agent that keeps **action-value estimates** $Q(a)$ can learn them as sample averages: after the
+# $n$-th pull of arm $a$ with reward $R$,
+#
+# $$
+# N(a) \leftarrow N(a) + 1, \qquad Q(a) \leftarrow Q(a) + \frac{1}{N(a)} \big(R - Q(a)\big).
+# $$
+#
+# JAX arrays are immutable: `estimates[a] += 1` is an error. Instead, `estimates.at[a].add(x)` returns
+# a *new* array with one entry changed (inside `jit`, XLA turns this into an in-place update when it
+# can, so it costs nothing extra). A function that returns new arrays instead of changing its inputs is
+# **pure**: same inputs, same outputs, no side effects. `jit`, `vmap` and `grad` all need pure functions.
+#
+# ### Exercise 0.1: the sample-average update
+#
+# Write `sample_average_update(estimates, counts, action, reward)`. It takes `estimates: (k,)` float,
+# `counts: (k,)` int, an arm `action` and a float `reward`, and returns the new `(estimates, counts)`
+# after the update above. Use `.at[...]`; do not modify the inputs.
+
+# %%
+def sample_average_update(estimates, counts, action, reward):
+    """Incremental sample average of one arm. Returns (new_estimates, new_counts)."""
+    # YOUR CODE HERE: increment counts[action] with .at, then move estimates[action] 1/N of the way to reward; return both
+    raise NotImplementedError("Exercise not started: increment counts[action] with .at, then move estimates[action] 1/N of the way to reward; return both")
+
+
+# %%
+# Check your answer. Until it passes, the rest of the chapter uses course_lib's reference.
+sample_average_update = ch00.check_sample_average_update(sample_average_update)
+
+# %% [markdown]
+# ## Choosing an action: `jnp.where` and `lax.cond`
+#
+# A greedy agent always pulls the arm with the highest estimate. It never tries the others, so it can
+# lock onto a mediocre arm forever. An **ε-greedy** agent explores: with probability ε it pulls a
+# random arm, otherwise the greedy one. We break ties between equal estimates at random, so that an
+# agent whose estimates all start at zero does not always favour arm 0.
+#
+# A Python `if` cannot decide between the two, because inside `jit` the coin flip is not a number yet
+# but an abstract *tracer*: JAX traces the function once for every possible value. There are two
+# branch-free ways to choose:
+#
+# * `jnp.where(condition, x, y)` computes both `x` and `y` and picks elementwise. Cheap branches, any shape.
+# * `lax.cond(condition, f, g)` calls only one of `f()` or `g()`. Worth it when a branch is expensive.
+#   (Under `vmap` it becomes a `where` again: a batch may need both.)
+
+# %%
+def greedy_action(key, estimates):
+    """The arm with the highest estimate, ties broken uniformly at random. estimates: (k,)."""
+    is_best = estimates == estimates.max()
+    return jax.random.categorical(key, jnp.where(is_best, 0.0, -jnp.inf))
+
+
+def epsilon_greedy_action(key, estimates, epsilon):
+    """A random arm with probability epsilon, else a greedy one. Returns an int scalar."""
+    coin_key, random_key, greedy_key = jax.random.split(key, 3)
+    explore = jax.random.uniform(coin_key) < epsilon
+    random_arm = jax.random.randint(random_key, (), 0, estimates.shape[0])
+    return jnp.where(explore, random_arm, greedy_action(greedy_key, estimates))
+
+
+def epsilon_greedy_action_cond(key, estimates, epsilon):
+    """The same choice with lax.cond: only the chosen branch runs."""
+    coin_key, random_key, greedy_key = jax.random.split(key, 3)
+    explore = jax.random.uniform(coin_key) < epsilon
+    return lax.cond(
+        explore,
+        lambda: jax.random.randint(random_key, (), 0, estimates.shape[0]),
+        lambda: greedy_action(greedy_key, estimates),
+    )
+
+
+def epsilon_greedy_with_if(key, estimates, epsilon):
+    coin_key, random_key, greedy_key = jax.random.split(key, 3)
+    if jax.random.uniform(coin_key) < epsilon:  # a Python if on a traced value
+        return jax.random.randint(random_key, (), 0, estimates.shape[0])
+    return greedy_action(greedy_key, estimates)
+
+
+estimates = jnp.array([0.2, 1.5, -0.3, 1.5])
+for name, choose in [("jnp.where", epsilon_greedy_action), ("lax.cond", epsilon_greedy_action_cond)]:
+    actions = jax.jit(jax.vmap(choose, in_axes=(0, None, None)))(jax.random.split(key, 10_000), estimates, 0.1)
+    print(f"{name:9s} action frequencies: {np.bincount(np.asarray(actions), minlength=4) / 10_000}")
+
+try:
+    jax.jit(epsilon_greedy_with_if)(key, estimates, 0.1)
+except jax.errors.TracerBoolConversionError as error:
+    print("Python if under jit fails:", type(error).__name__)
+
+# %% [markdown]
+# Both versions pull arms 1 and 3 (the tied best) about 47.5 % of the time each, and arms 0 and 2
+# 2.5 % each: exploration picks any of the four arms with probability ε/4. The two rows are identical,
+# not just close, because both functions split the same keys in the same way.
+#
+# ## An agent's state as a pytree
+#
+# The agent carries two arrays from step to step. Rather than a loose tuple, we give them names in a
+# `NamedTuple`. JAX treats a `NamedTuple` (like tuples, lists, dicts and dataclasses registered with
+# it) as a **pytree**: a container whose leaves are arrays. `jit`, `vmap`, `grad` and `scan` accept and
+# return pytrees, and `jax.tree.map` applies a function to every leaf.
+
+# %%
+class AgentState(NamedTuple):
+    estimates: jax.Array  # (k,) float: Q(a)
+    counts: jax.Array  # (k,) int: N(a)
+
+
+def initial_state(num_arms: int) -> AgentState:
+    return AgentState(estimates=jnp.zeros(num_arms), counts=jnp.zeros(num_arms, dtype=jnp.int32))
+
+
+state = initial_state(10)
+print(jax.tree.map(jnp.shape, state))
+print("number of leaves:", len(jax.tree.leaves(state)))
+
+# %% [markdown]
+# One step of the agent: choose, pull, learn. The function returns the new state and what we want to
+# record about the step (the reward, and whether the best arm was pulled).
+
+# %%
+def bandit_step(state: AgentState, key, arm_means, epsilon):
+    """Act epsilon-greedily, pull, update. Returns (new_state, (reward, pulled_best_arm))."""
+    action_key, reward_key = jax.random.split(key)
+    action = epsilon_greedy_action(action_key, state.estimates, epsilon)
+    reward = bandits.pull(reward_key, arm_means, action)
+    estimates, counts = sample_average_update(state.estimates, state.counts, action, reward)
+    return AgentState(estimates, counts), (reward, action == jnp.argmax(arm_means))
+
+
+# %% [markdown]
+# ## The loop: from Python to `jit` to `lax.scan`
+#
+# The obvious version is a Python loop. It works, but every one of its small array operations is sent
+# to the CPU on its own.
+
+# %%
+def run_python_loop(key, arm_means, epsilon, num_steps, step_fn):
+    state = initial_state(arm_means.shape[0])
+    rewards = []
+    for step_key in jax.random.split(key, num_steps):
+        state, (reward, _) = step_fn(state, step_key, arm_means, epsilon)
+        rewards.append(reward)
+    return jnp.stack(rewards)
+
+
+# %% [markdown]
+# `jax.jit` compiles a function the first time it is called with new shapes, and reuses the compiled
+# program afterwards. Jitting `bandit_step` fuses its operations into one program, but the loop is still
+# Python. `lax.scan` moves the loop itself into the compiled program: it calls a function
+# `f(carry, x) -> (carry, y)` once for every `x`, threads the `carry` (here the agent's state) through,
+# and stacks the `y`s:
+#
+# ```python
+# def scan(f, carry, xs):          # what lax.scan computes, as a Python loop
+#     ys = []
+#     for x in xs:
+#         carry, y = f(carry, x)
+#         ys.append(y)
+#     return carry, stack(ys)
+# ```
+
+# %%
+def run_bandit(key, arm_means, epsilon, num_steps: int):
+    """One agent on one testbed for num_steps. Returns rewards (num_steps,) and pulled_best (num_steps,)."""
+    step_keys = jax.random.split(key, num_steps)
+    step = lambda state, step_key: bandit_step(state, step_key, arm_means, epsilon)
+    _, (rewards, pulled_best) = lax.scan(step, initial_state(arm_means.shape[0]), step_keys)
+    return rewards, pulled_best
+
+
+run_bandit_jit = jax.jit(run_bandit, static_argnames="num_steps")
+
+# All three give the same numbers from the same key: only the speed differs.
+python_rewards = run_python_loop(key, arm_means, 0.1, 50, bandit_step)
+jit_step_rewards = run_python_loop(key, arm_means, 0.1, 50, jax.jit(bandit_step))
+scan_rewards, _ = run_bandit_jit(key, arm_means, 0.1, num_steps=50)
+assert np.allclose(python_rewards, scan_rewards, atol=1e-5) and np.allclose(jit_step_rewards, scan_rewards, atol=1e-5)
+print("Python loop, jitted step and lax.scan agree on all 50 rewards.")
+
+# %% [markdown]
+# ## Many agents at once with `vmap`
+#
+# `jax.vmap` turns a function of one example into a function of a batch, without a loop: it adds a
+# batch axis to every array the function touches. `in_axes` says which arguments carry that axis.
+# Here every run gets its own key *and* its own testbed, so one call runs 2,000 independent experiments.
+
+# %%
+def run_testbed(key, epsilon, num_steps: int):
+    """A fresh testbed and one agent on it. Returns rewards and pulled_best, each (num_steps,)."""
+    testbed_key, run_key = jax.random.split(key)
+    return run_bandit(run_key, bandits.make_testbed(testbed_key, 10), epsilon, num_steps)
+
+
+run_many = jax.jit(jax.vmap(run_testbed, in_axes=(0, None, None)), static_argnums=2)
+NUM_RUNS, NUM_STEPS = 2_000, 1_000
+run_keys = jax.random.split(jax.random.key(1), NUM_RUNS)  # (2000,) keys: one per experiment
+
+# %% [markdown]
+# Before you run the next cell, predict: how much faster per step is the compiled scan than the Python
+# loop? And 2,000 agents at once, compared with one?
+
+# %% tags=["nbval-ignore-output"]
+eager_steps, jit_steps = 100, 1_000
+eager = time_call(run_python_loop, key, arm_means, 0.1, eager_steps, bandit_step, repeats=1)
+jitted_step = time_call(run_python_loop, key, arm_means, 0.1, jit_steps, jax.jit(bandit_step), repeats=1)
+scanned = time_call(run_bandit_jit, key, arm_means, 0.1, num_steps=NUM_STEPS, repeats=5)
+batched = time_call(run_many, run_keys, 0.1, NUM_STEPS, repeats=3)
+
+rows = [
+    ("Python loop, one op at a time", eager_steps, eager.median),
+    ("Python loop over a jitted step", jit_steps, jitted_step.median),
+    ("jit(scan), one agent", NUM_STEPS, scanned.median),
+    ("jit(vmap(scan)), 2,000 agents", NUM_RUNS * NUM_STEPS, batched.median),
+]
+print(f"{'version':34s} {'steps':>10s} {'seconds':>9s} {'steps/s':>13s}")
+for name, steps, seconds in rows:
+    print(f"{name:34s} {steps:>10,d} {seconds:>9.4f} {steps / seconds:>13,.0f}")
+print(f"\nCompiling jit(vmap(scan)) took {batched.first - batched.median:.2f} s, once.")
+
+# %% [markdown]
+# On our 2-core test machine the Python loop managed about 400 steps per second, the jitted step about
+# 17,000, the scan about 100,000, and 2,000 agents under `vmap` about 2.4 million: the whole experiment
+# below, two million agent steps, takes under a second. Your numbers will differ; the ratios are what
+# matter. Notice that `vmap` gains a factor of about 25 over one scan, on a machine with 2 cores: the
+# gain comes from doing each operation on 2,000 numbers at once, not from more cores.
+#
+# ## Experiment: how much should an agent explore?
+#
+# Now the classic comparison (Sutton & Barto 2018, Figure 2.2): greedy (ε = 0) against ε = 0.01 and
+# ε = 0.1, each averaged over 2,000 testbeds. Predict first: which one earns the most reward after
+# 1,000 steps, and which one is ahead after 100?
+
+# %%
+EPSILONS = [0.0, 0.01, 0.1]
+results = {eps: run_many(run_keys, eps, NUM_STEPS) for eps in EPSILONS}  # each: rewards, pulled_best (2000, 1000)
+
+fig, (ax_reward, ax_best) = plt.subplots(1, 2, figsize=(11, 3.5))
+for eps, (rewards, pulled_best) in results.items():
+    plotting.learning_curve(ax_reward, np.asarray(rewards), label=f"ε = {eps}")
+    plotting.learning_curve(ax_best, 100 * np.asarray(pulled_best, dtype=float), label=f"ε = {eps}")
+ax_reward.set(xlabel="step", ylabel="average reward", title="Reward (mean of 2,000 runs, 95% CI)")
+ax_best.set(xlabel="step", ylabel="% best arm pulled", title="How often the best arm is pulled")
+ax_reward.legend()
+plt.show()
+
+final = {eps: float(rewards[:, -100:].mean()) for eps, (rewards, _) in results.items()}
+best_share = {eps: float(pulled_best[:, -100:].mean()) for eps, (_, pulled_best) in results.items()}
+for eps in EPSILONS:
+    print(f"ε = {eps:<5}: mean reward over the last 100 steps {final[eps]:.3f}, best arm {best_share[eps]:.1%}")
+
+assert final[0.1] > final[0.0] + 0.1, "exploring with ε = 0.1 should clearly beat the greedy agent"
+assert best_share[0.1] > 0.75, "with ε = 0.1 the agent should find the best arm in most runs"
+
+# %% [markdown]
+# The greedy agent climbs fastest at first and then stalls: in most runs it locks onto an arm that is
+# not the best, and pulls the best arm only about 37 % of the time, because it never looks again. ε = 0.1 finds the best arm soonest but
+# keeps wasting 10 % of its pulls on random arms; ε = 0.01 learns more slowly but, given enough steps,
+# would overtake it. This trade-off between **exploration** and **exploitation** runs through the
+# whole course.
+#
+# ## Looking back from the end: discounted returns
+#
+# A bandit rewards each action at once. In the problems ahead, an action also changes what happens
+# next, so we judge it by the **return**: the sum of the rewards that follow it, with rewards $k$ steps
+# away weighted by $\gamma^k$. The **discount** $\gamma \in [0, 1]$ sets how far ahead the agent looks.
+# For an episode with rewards $r_0, \dots, r_{T-1}$:
+#
+# $$
+# G_t = r_t + \gamma r_{t+1} + \gamma^2 r_{t+2} + \dots = r_t + \gamma \, G_{t+1}, \qquad G_T = 0.
+# $$
+#
+# The second form says how to compute every $G_t$ in one sweep: start at the end and walk backwards.
+# `lax.scan(f, init, xs, reverse=True)` does exactly that: it visits `xs` from last to first and stacks
+# the outputs back in the original order.
+#
+# ### Exercise 0.2: discounted returns with a reverse scan
+#
+# Write `discounted_returns(rewards, gamma)`. `rewards` has shape `(T, ...)`, time first (any further
+# axes, such as a batch of episodes, ride along). Return every $G_t$, same shape as `rewards`, using
+# `lax.scan(..., reverse=True)` with the carry being $G_{t+1}$. It must work under `jax.jit`.
+
+# %%
+def discounted_returns(rewards, gamma):
+    """G_t = r_t + gamma * G_{t+1} for every t. rewards: (T, ...). Returns (T, ...)."""
+    # YOUR CODE HERE: scan backwards over rewards with lax.scan(..., reverse=True); the carry is G_{t+1}, starting at zeros_like(rewards[0])
+    raise NotImplementedError("Exercise not started: scan backwards over rewards with lax.scan(..., reverse=True); the carry is G_{t+1}, starting at zeros_like(rewards[0])")
+
+
+# %%
+# Check your answer. Until it passes, the rest of the chapter uses course_lib's reference.
+discounted_returns = ch00.check_discounted_returns(discounted_returns)
+
+# %%
+rewards = jnp.array([0.0, 0.0, 0.0, 1.0])  # a reward only at the very end
+for gamma in [1.0, 0.9, 0.5]:
+    print(f"gamma = {gamma}: G = {np.asarray(discounted_returns(rewards, gamma))}")
+assert jnp.allclose(discounted_returns(rewards, 0.9), jnp.array([0.729, 0.81, 0.9, 1.0]))
+
+# %% [markdown]
+# With γ = 0.9 the final reward is worth 0.729 three steps earlier; with γ = 0.5, only 0.125. A small γ
+# makes an agent short-sighted.
+#
+# ## Gradients with `jax.grad`: learning a policy directly
+#
+# Instead of estimating values, an agent can learn a **policy** $\pi(a)$, the probability of each
+# action, directly. The gradient bandit algorithm (Sutton & Barto 2018, §2.8) keeps a preference $H(a)$
+# per arm, acts with $\pi = \mathrm{softmax}(H)$, and after each reward $R$ nudges the preferences along
+# the gradient of the log-probability of the action it took:
+#
+# $$
+# H \leftarrow H + \alpha \, (R - \bar R) \, \nabla_H \log \pi(A),
+# $$
+#
+# where $\bar R$ is the average reward so far (a **baseline**: rewards above average make the action
+# more likely, rewards below make it less). This is the policy-gradient idea that chapter 06 scales up
+# to PPO. `jax.grad(f)` returns a function that computes the gradient of a scalar function `f` with
+# respect to its first argument. Let us check it against the closed form
+# $\nabla_H \log \pi(A) = \mathbb{1}_A - \pi$.
+
+# %%
+def log_policy(preferences, action):
+    """log pi(action) for a softmax policy. preferences: (k,)."""
+    return jax.nn.log_softmax(preferences)[action]
+
+
+grad_log_policy = jax.grad(log_policy)  # same arguments, returns d log_policy / d preferences: (k,)
+
+preferences = jnp.array([0.5, -1.0, 2.0, 0.0])
+by_jax = grad_log_policy(preferences, 2)
+by_hand = jax.nn.one_hot(2, 4) - jax.nn.softmax(preferences)
+print("jax.grad:  ", np.asarray(by_jax))
+print("by hand:   ", np.asarray(by_hand))
+assert jnp.allclose(by_jax, by_hand, atol=1e-6)
+
+
+# %% [markdown]
+# The agent's state is again a pytree, and the run is again a scan inside a `vmap`:
+
+# %%
+class GradientBanditState(NamedTuple):
+    preferences: jax.Array  # (k,) float: H(a)
+    mean_reward: jax.Array  # () float: the baseline R-bar
+    steps: jax.Array  # () int: rewards seen so far
+
+
+def gradient_bandit_step(state: GradientBanditState, key, arm_means, step_size):
+    action_key, reward_key = jax.random.split(key)
+    action = jax.random.categorical(action_key, state.preferences)  # sample from softmax(H)
+    reward = bandits.pull(reward_key, arm_means, action)
+    preferences = state.preferences + step_size * (reward - state.mean_reward) * grad_log_policy(
+        state.preferences, action
+    )
+    steps = state.steps + 1
+    mean_reward = state.mean_reward + (reward - state.mean_reward) / steps
+    return GradientBanditState(preferences, mean_reward, steps), (reward, action == jnp.argmax(arm_means))
+
+
+def run_gradient_testbed(key, step_size, num_steps: int):
+    testbed_key, run_key = jax.random.split(key)
+    arm_means = bandits.make_testbed(testbed_key, 10)
+    start = GradientBanditState(jnp.zeros(10), jnp.zeros(()), jnp.zeros((), jnp.int32))
+    step = lambda state, step_key: gradient_bandit_step(state, step_key, arm_means, step_size)
+    _, (rewards, pulled_best) = lax.scan(step, start, jax.random.split(run_key, num_steps))
+    return rewards, pulled_best
+
+
+run_gradient_many = jax.jit(jax.vmap(run_gradient_testbed, in_axes=(0, None, None)), static_argnums=2)
+gradient_rewards, gradient_best = run_gradient_many(run_keys, 0.1, NUM_STEPS)
+
+fig, ax = plotting.new_axes()
+plotting.learning_curve(ax, 100 * np.asarray(results[0.1][1], dtype=float), label="ε-greedy, ε = 0.1")
+plotting.learning_curve(ax, 100 * np.asarray(results[0.0][1], dtype=float), label="greedy")
+plotting.learning_curve(ax, 100 * np.asarray(gradient_best, dtype=float), label="gradient bandit, α = 0.1")
+ax.set(xlabel="step", ylabel="% best arm pulled", title="Values or preferences: 2,000 runs each")
+ax.legend()
+plt.show()
+
+gradient_share = float(gradient_best[:, -100:].mean())
+print(f"gradient bandit: best arm pulled in {gradient_share:.1%} of the last 100 steps")
+assert gradient_share > best_share[0.0], "the gradient bandit should beat the greedy agent"
+
+# %% [markdown]
+# ## Pitfalls
+#
+# * **Reusing a key.** Two draws from one key are identical, not independent. Split, and use each key
+#   once. `jax.random.split(key, n)` gives `n` keys at once, ready for `vmap` or `scan`.
+# * **A Python `if` on an array inside `jit`.** It raises `TracerBoolConversionError`. Use `jnp.where`
+#   or `lax.cond`. (An `if` on a *static* value, such as a shape or a config flag, is fine.)
+# * **Side effects inside `jit`.** A `print` in a jitted function runs once, while tracing, and then
+#   never again; appending to a Python list from inside records tracers, not numbers. Return what you
+#   want to keep (as `scan` returns `ys`), or use `jax.debug.print`.
+# * **Recompiling without noticing.** `jit` compiles again for every new shape, dtype or static
+#   argument. Keep shapes fixed (later chapters pre-allocate replay buffers for this reason) and
+#   mark sizes such as `num_steps` as static.
+# * **Timing without waiting.** JAX returns before the computation finishes. Call `block_until_ready()`
+#   before you stop the clock, and time the second call, not the first, which includes compiling.
+#   `course_lib.timing.time_call` does both.
+#
+# ## Summary
+#
+# You ran two million bandit steps in a fraction of a second with five tools: keys you split and use
+# once, `jit` to compile pure functions, pytrees to carry state, `lax.scan` to move the loop into the
+# compiled program, and `vmap` to run thousands of agents at once; and you used `grad` to learn a policy.
+# You also met the words that the next chapters use: state, action, reward, return, discount,
+# exploration.
+#
+# **Next:** chapter 01 adds states that change, and learns a table of values for them with Q-learning.
+#
+# ## Further reading
+#
+# * Sutton, R. S. & Barto, A. G. (2018). *Reinforcement Learning: An Introduction*, 2nd ed., MIT Press.
+#   Chapter 2 (the testbed, ε-greedy, the gradient bandit).
+# * Bradbury, J. et al. (2018). *JAX: composable transformations of Python+NumPy programs.*
+#   The JAX documentation's "Thinking in JAX" and "Pseudorandom numbers" pages.

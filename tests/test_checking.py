@@ -1,0 +1,150 @@
+"""Exercise checks: three verdicts, specific hints, and never a traceback from inside course_lib."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax import lax
+
+from course_lib import bandits, returns
+from course_lib.checking import Case, check, compare, evaluate
+from course_lib.exercises import ch00
+
+
+def reference(x):
+    return 2 * x
+
+
+CASES = [Case("a vector", (jnp.arange(3.0),)), Case("a scalar", (jnp.float32(1.5),), hint="scalars too")]
+
+
+def not_started(*args):
+    raise NotImplementedError("Exercise not started: return twice x")
+
+
+def test_correct_function_is_returned_and_praised(capsys):
+    learner = lambda x: x + x
+    assert check("Exercise 9.1", learner, reference, CASES) is learner
+    assert capsys.readouterr().out.startswith("✅ Exercise 9.1: correct.")
+
+
+def test_not_started_falls_back_to_the_reference(capsys):
+    assert check("Exercise 9.1", not_started, reference, CASES) is reference
+    out = capsys.readouterr().out
+    assert "not started" in out and "reference implementation" in out and "Traceback" not in out
+
+
+def test_wrong_values_name_the_case_expected_and_got(capsys):
+    assert check("Exercise 9.1", lambda x: x * 3, reference, CASES) is reference
+    out = capsys.readouterr().out
+    assert "not yet" in out and "'a vector'" in out
+    assert "index (1,): expected 2, got 3" in out
+
+
+def test_wrong_shape_is_reported_as_shapes():
+    verdict = evaluate(lambda x: jnp.stack([x, x]), reference, CASES)
+    assert verdict.status == "not yet" and "expected shape (3,), got shape (2, 3)" in verdict.message
+
+
+def test_wrong_dtype_kind_is_reported():
+    verdict = evaluate(lambda x: (2 * x).astype(jnp.int32), reference, CASES)
+    assert "expected dtype float32 (floats), got int32 (integers)" in verdict.message
+
+
+def test_case_hint_is_shown_for_the_failing_case():
+    learner = lambda x: 2 * x if jnp.ndim(x) else jnp.zeros(3)
+    verdict = evaluate(learner, reference, CASES)
+    assert "'a scalar'" in verdict.message and "Hint: scalars too" in verdict.message
+
+
+def test_exception_in_learner_code_is_a_verdict_not_a_traceback(capsys):
+    def broken(x):
+        y = x + "text"
+        return y
+
+    check("Exercise 9.1", broken, reference, CASES)
+    out = capsys.readouterr().out
+    assert "raised TypeError" in out and "Traceback" not in out
+    assert 'line 2 of broken: y = x + "text"' in out
+
+
+def test_missing_return_is_explained():
+    def forgot(x):
+        2 * x
+
+    assert "forget to return" in evaluate(forgot, reference, CASES).message
+
+
+def test_tuple_structure_mismatch_is_explained():
+    verdict = evaluate(lambda x: (x, x), reference, CASES)
+    assert "expected a result shaped like array(3,)" in verdict.message
+
+
+def test_jit_failure_gets_a_branch_free_hint():
+    def python_if(x):
+        if x.sum() > 100:
+            return x
+        return 2 * x
+
+    verdict = evaluate(python_if, reference, CASES, jit=True)
+    assert verdict.status == "not yet" and "jnp.where" in verdict.message
+    assert evaluate(python_if, reference, CASES).status == "correct"
+
+
+def test_not_a_function():
+    assert "expected a function" in evaluate(3, reference, CASES).message
+
+
+def test_a_check_needs_cases():
+    with pytest.raises(ValueError, match="cases"):
+        evaluate(reference, reference, [])
+
+
+def test_compare_tolerates_float_noise_but_not_errors():
+    assert compare(jnp.array([1.0, 2.0]), jnp.array([1.0, 2.0 + 1e-7]), rtol=1e-5, atol=1e-6) is None
+    assert compare(jnp.array([1.0, 2.0]), jnp.array([1.0, 2.1]), rtol=1e-5, atol=1e-6) is not None
+    assert compare(jnp.array(1.0), jnp.array(1.5), rtol=1e-5, atol=1e-6) == "expected 1, got 1.5"
+
+
+# The chapter 00 checks must accept the solution and reject plausible mistakes.
+
+
+def scan_returns(rewards, gamma):
+    def backwards(future, reward):
+        current = reward + gamma * future
+        return current, current
+
+    return lax.scan(backwards, jnp.zeros_like(rewards[0]), rewards, reverse=True)[1]
+
+
+@pytest.mark.parametrize(
+    "learner, status",
+    [
+        (scan_returns, "correct"),
+        (returns.discounted_returns, "correct"),
+        (lambda rewards, gamma: jnp.cumsum(rewards[::-1], axis=0)[::-1], "not yet"),  # forgot gamma
+        (lambda rewards, gamma: lax.scan(lambda c, r: (r + gamma * c,) * 2, 0.0, rewards)[1], "not yet"),  # forwards
+        (not_started, "not started"),
+    ],
+)
+def test_discounted_returns_check(learner, status, capsys):
+    used = ch00.check_discounted_returns(learner)
+    out = capsys.readouterr().out
+    assert {"correct": "✅", "not yet": "❌", "not started": "⏳"}[status] in out
+    assert (used is learner) == (status == "correct")
+
+
+@pytest.mark.parametrize(
+    "learner, status",
+    [
+        (bandits.sample_average_update, "correct"),
+        (lambda e, c, a, r: (e.at[a].add((r - e[a]) / (c[a] + 1)), c.at[a].add(1)), "correct"),
+        (lambda e, c, a, r: (e.at[a].add((r - e[a]) / jnp.maximum(c[a], 1)), c.at[a].add(1)), "not yet"),  # old count
+        (lambda e, c, a, r: (e.at[a].set(r), c.at[a].add(1)), "not yet"),  # overwrites with the last reward
+        (lambda e, c, a, r: (c, e), "not yet"),  # swapped results
+    ],
+)
+def test_sample_average_update_check(learner, status, capsys):
+    used = ch00.check_sample_average_update(learner)
+    out = capsys.readouterr().out
+    assert status in out
+    assert (used is learner) == (status == "correct")

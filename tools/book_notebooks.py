@@ -1,0 +1,67 @@
+"""Prepare the book's pages from the executed solution notebooks (run by ``make book``).
+
+The book renders stored outputs and never executes anything. For every ``solutions/NN_name.ipynb``
+this writes ``jupyter_book/chapters/NN_name.ipynb`` (git-ignored) in which each exercise cell appears
+twice: first as the learner sees it (the placeholder from ``chapters/``), then the solution, folded
+behind a "Show solution" click. Each page also links the learner's notebook for download.
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_chapters import BEGIN, END, has_solution, strip_solutions  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "jupyter_book" / "chapters"
+
+
+def without_markers(source: str) -> str:
+    return "\n".join(line for line in source.splitlines() if not (BEGIN.match(line) or END.match(line)))
+
+
+def book_page(solution: nbformat.NotebookNode, download_name: str) -> nbformat.NotebookNode:
+    page = copy.deepcopy(solution)
+    cells = []
+    for cell in page.cells:
+        if cell.cell_type == "code" and has_solution(cell.source):
+            exercise = nbformat.v4.new_code_cell(strip_solutions(cell.source))
+            answer = copy.deepcopy(cell)
+            answer.source = without_markers(cell.source)
+            answer.metadata.setdefault("tags", []).append("hide-input")
+            answer.metadata["mystnb"] = {"code_prompt_show": "Show solution", "code_prompt_hide": "Hide solution"}
+            cells += [exercise, answer]
+        else:
+            cells.append(cell)
+    title_index = next(i for i, cell in enumerate(cells) if cell.cell_type == "markdown")
+    note = nbformat.v4.new_markdown_cell(
+        "```{admonition} Run it yourself\n"
+        f"Download the notebook with the exercises left for you: {{download}}`{download_name} "
+        f"<downloads/{download_name}>`, or clone the course and run `make lab`.\n```"
+    )
+    cells.insert(title_index + 1, note)
+    page.cells = cells
+    return page
+
+
+def write_pages(pages: Path = PAGES) -> None:
+    """Write one book page per executed solution notebook into ``pages`` (replacing what was there)."""
+    if pages.exists():
+        shutil.rmtree(pages)
+    (pages / "downloads").mkdir(parents=True)
+    for solution_path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        learner_path = ROOT / "chapters" / solution_path.name
+        shutil.copyfile(learner_path, pages / "downloads" / learner_path.name)
+        solution = nbformat.read(solution_path, as_version=4)
+        nbformat.write(book_page(solution, learner_path.name), pages / solution_path.name)
+        print(f"book page: {pages / solution_path.name}")
+
+
+if __name__ == "__main__":
+    write_pages()
