@@ -18,6 +18,7 @@ reference otherwise, so an unfinished exercise never stops the chapter.
 from __future__ import annotations
 
 import inspect
+import textwrap
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -134,13 +135,19 @@ def check(
     return learner_fn if verdict.passed else reference_fn
 
 
-def format_verdict(title: str, verdict: Verdict) -> str:
-    if verdict.status == "correct":
-        return f"✅ {title}: correct. {verdict.message}"
+def format_verdict(title: str, verdict: Verdict, width: int = 88) -> str:
+    """The verdict as printed: one status line, then the details, wrapped to fit a code cell's output."""
     follow = "The rest of the chapter uses the reference implementation from course_lib."
-    if verdict.status == "not started":
-        return f"⏳ {title}: not started. {follow}"
-    return f"❌ {title}: not yet. {verdict.message}\n   {follow}"
+    if verdict.status == "correct":
+        text = f"✅ {title}: correct. {verdict.message}"
+    elif verdict.status == "not started":
+        text = f"⏳ {title}: not started. {follow}"
+    else:
+        text = f"❌ {title}: not yet. {verdict.message}\n{follow}"
+    paragraphs = text.splitlines()
+    wrapped = [textwrap.fill(paragraphs[0], width=width, subsequent_indent="   ")]
+    wrapped += [textwrap.fill(line.strip(), width=width, initial_indent="   ", subsequent_indent="   ") for line in paragraphs[1:]]
+    return "\n".join(wrapped)
 
 
 def evaluate(

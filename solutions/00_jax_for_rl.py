@@ -110,10 +110,16 @@ print("three split keys:        ", np.array(fresh))
 # Let us look at the testbed: ten arms, each a distribution of rewards around its true value.
 
 # %%
-samples = jax.vmap(lambda k: bandits.pull(k, arm_means, jnp.arange(10)))(jax.random.split(key, 500))
+samples = jax.vmap(lambda k: bandits.pull(k, arm_means, jnp.arange(10)))(
+    jax.random.split(key, 500)
+)
 fig, ax = plotting.new_axes(7, 3)
 ax.violinplot(np.asarray(samples), positions=np.arange(10), showmeans=True)
-ax.set(xlabel="arm a", ylabel="reward", title="The ten-armed testbed: rewards ~ N(q*(a), 1)")
+ax.set(
+    xlabel="arm a",
+    ylabel="reward",
+    title="The ten-armed testbed: rewards ~ N(q*(a), 1)",
+)
 ax.set_xticks(range(10))
 plt.show()
 
@@ -138,12 +144,15 @@ plt.show()
 # `counts: (k,)` int, an arm `action` and a float `reward`, and returns the new `(estimates, counts)`
 # after the update above. Use `.at[...]`; do not modify the inputs.
 
+
 # %%
 def sample_average_update(estimates, counts, action, reward):
     """Incremental sample average of one arm. Returns (new_estimates, new_counts)."""
     ### BEGIN SOLUTION: increment counts[action] with .at, then move estimates[action] 1/N of the way to reward; return both
     new_counts = counts.at[action].add(1)
-    new_estimates = estimates.at[action].add((reward - estimates[action]) / new_counts[action])
+    new_estimates = estimates.at[action].add(
+        (reward - estimates[action]) / new_counts[action]
+    )
     return new_estimates, new_counts
     ### END SOLUTION
 
@@ -168,15 +177,16 @@ sample_average_update = ch00.check_sample_average_update(sample_average_update)
 # * `lax.cond(condition, f, g)` calls only one of `f()` or `g()`. Worth it when a branch is expensive.
 #   (Under `vmap` it becomes a `where` again: a batch may need both.)
 
+
 # %%
 def greedy_action(key, estimates):
-    """The arm with the highest estimate, ties broken uniformly at random. estimates: (k,)."""
+    """The arm with the highest estimate, ties broken at random. estimates: (k,)."""
     is_best = estimates == estimates.max()
     return jax.random.categorical(key, jnp.where(is_best, 0.0, -jnp.inf))
 
 
 def epsilon_greedy_action(key, estimates, epsilon):
-    """A random arm with probability epsilon, else a greedy one. Returns an int scalar."""
+    """A random arm with probability epsilon, else a greedy one. Returns an int."""
     coin_key, random_key, greedy_key = jax.random.split(key, 3)
     explore = jax.random.uniform(coin_key) < epsilon
     random_arm = jax.random.randint(random_key, (), 0, estimates.shape[0])
@@ -202,9 +212,14 @@ def epsilon_greedy_with_if(key, estimates, epsilon):
 
 
 estimates = jnp.array([0.2, 1.5, -0.3, 1.5])
-for name, choose in [("jnp.where", epsilon_greedy_action), ("lax.cond", epsilon_greedy_action_cond)]:
-    actions = jax.jit(jax.vmap(choose, in_axes=(0, None, None)))(jax.random.split(key, 10_000), estimates, 0.1)
-    print(f"{name:9s} action frequencies: {np.bincount(np.asarray(actions), minlength=4) / 10_000}")
+for name, choose in [
+    ("jnp.where", epsilon_greedy_action),
+    ("lax.cond", epsilon_greedy_action_cond),
+]:
+    actions = jax.jit(jax.vmap(choose, in_axes=(0, None, None)))(
+        jax.random.split(key, 10_000), estimates, 0.1
+    )
+    print(f"{name:9s} action frequencies: {np.bincount(actions, minlength=4) / 10_000}")
 
 try:
     jax.jit(epsilon_greedy_with_if)(key, estimates, 0.1)
@@ -223,6 +238,7 @@ except jax.errors.TracerBoolConversionError as error:
 # it) as a **pytree**: a container whose leaves are arrays. `jit`, `vmap`, `grad` and `scan` accept and
 # return pytrees, and `jax.tree.map` applies a function to every leaf.
 
+
 # %%
 class AgentState(NamedTuple):
     estimates: jax.Array  # (k,) float: Q(a)
@@ -230,7 +246,9 @@ class AgentState(NamedTuple):
 
 
 def initial_state(num_arms: int) -> AgentState:
-    return AgentState(estimates=jnp.zeros(num_arms), counts=jnp.zeros(num_arms, dtype=jnp.int32))
+    return AgentState(
+        estimates=jnp.zeros(num_arms), counts=jnp.zeros(num_arms, dtype=jnp.int32)
+    )
 
 
 state = initial_state(10)
@@ -241,13 +259,16 @@ print("number of leaves:", len(jax.tree.leaves(state)))
 # One step of the agent: choose, pull, learn. The function returns the new state and what we want to
 # record about the step (the reward, and whether the best arm was pulled).
 
+
 # %%
 def bandit_step(state: AgentState, key, arm_means, epsilon):
-    """Act epsilon-greedily, pull, update. Returns (new_state, (reward, pulled_best_arm))."""
+    """Act epsilon-greedily, pull, learn. Returns (new_state, (reward, pulled_best))."""
     action_key, reward_key = jax.random.split(key)
     action = epsilon_greedy_action(action_key, state.estimates, epsilon)
     reward = bandits.pull(reward_key, arm_means, action)
-    estimates, counts = sample_average_update(state.estimates, state.counts, action, reward)
+    estimates, counts = sample_average_update(
+        state.estimates, state.counts, action, reward
+    )
     return AgentState(estimates, counts), (reward, action == jnp.argmax(arm_means))
 
 
@@ -256,6 +277,7 @@ def bandit_step(state: AgentState, key, arm_means, epsilon):
 #
 # The obvious version is a Python loop. It works, but every one of its small array operations is sent
 # to the CPU on its own.
+
 
 # %%
 def run_python_loop(key, arm_means, epsilon, num_steps, step_fn):
@@ -283,12 +305,15 @@ def run_python_loop(key, arm_means, epsilon, num_steps, step_fn):
 #     return carry, stack(ys)
 # ```
 
+
 # %%
 def run_bandit(key, arm_means, epsilon, num_steps: int):
-    """One agent on one testbed for num_steps. Returns rewards (num_steps,) and pulled_best (num_steps,)."""
+    """One agent on one testbed. Returns rewards and pulled_best, each (num_steps,)."""
     step_keys = jax.random.split(key, num_steps)
     step = lambda state, step_key: bandit_step(state, step_key, arm_means, epsilon)
-    _, (rewards, pulled_best) = lax.scan(step, initial_state(arm_means.shape[0]), step_keys)
+    _, (rewards, pulled_best) = lax.scan(
+        step, initial_state(arm_means.shape[0]), step_keys
+    )
     return rewards, pulled_best
 
 
@@ -298,7 +323,9 @@ run_bandit_jit = jax.jit(run_bandit, static_argnames="num_steps")
 python_rewards = run_python_loop(key, arm_means, 0.1, 50, bandit_step)
 jit_step_rewards = run_python_loop(key, arm_means, 0.1, 50, jax.jit(bandit_step))
 scan_rewards, _ = run_bandit_jit(key, arm_means, 0.1, num_steps=50)
-assert np.allclose(python_rewards, scan_rewards, atol=1e-5) and np.allclose(jit_step_rewards, scan_rewards, atol=1e-5)
+assert np.allclose(python_rewards, scan_rewards, atol=1e-5) and np.allclose(
+    jit_step_rewards, scan_rewards, atol=1e-5
+)
 print("Python loop, jitted step and lax.scan agree on all 50 rewards.")
 
 # %% [markdown]
@@ -308,16 +335,21 @@ print("Python loop, jitted step and lax.scan agree on all 50 rewards.")
 # batch axis to every array the function touches. `in_axes` says which arguments carry that axis.
 # Here every run gets its own key *and* its own testbed, so one call runs 2,000 independent experiments.
 
+
 # %%
 def run_testbed(key, epsilon, num_steps: int):
-    """A fresh testbed and one agent on it. Returns rewards and pulled_best, each (num_steps,)."""
+    """A fresh testbed, one agent. Returns rewards and pulled_best, (num_steps,) each."""
     testbed_key, run_key = jax.random.split(key)
-    return run_bandit(run_key, bandits.make_testbed(testbed_key, 10), epsilon, num_steps)
+    return run_bandit(
+        run_key, bandits.make_testbed(testbed_key, 10), epsilon, num_steps
+    )
 
 
 run_many = jax.jit(jax.vmap(run_testbed, in_axes=(0, None, None)), static_argnums=2)
 NUM_RUNS, NUM_STEPS = 2_000, 1_000
-run_keys = jax.random.split(jax.random.key(1), NUM_RUNS)  # (2000,) keys: one per experiment
+run_keys = jax.random.split(
+    jax.random.key(1), NUM_RUNS
+)  # (2000,) keys: one per experiment
 
 # %% [markdown]
 # Before you run the next cell, predict: how much faster per step is the compiled scan than the Python
@@ -325,8 +357,12 @@ run_keys = jax.random.split(jax.random.key(1), NUM_RUNS)  # (2000,) keys: one pe
 
 # %% tags=["nbval-ignore-output"]
 eager_steps, jit_steps = 100, 1_000
-eager = time_call(run_python_loop, key, arm_means, 0.1, eager_steps, bandit_step, repeats=1)
-jitted_step = time_call(run_python_loop, key, arm_means, 0.1, jit_steps, jax.jit(bandit_step), repeats=1)
+eager = time_call(
+    run_python_loop, key, arm_means, 0.1, eager_steps, bandit_step, repeats=1
+)
+jitted_step = time_call(
+    run_python_loop, key, arm_means, 0.1, jit_steps, jax.jit(bandit_step), repeats=1
+)
 scanned = time_call(run_bandit_jit, key, arm_means, 0.1, num_steps=NUM_STEPS, repeats=5)
 batched = time_call(run_many, run_keys, 0.1, NUM_STEPS, repeats=3)
 
@@ -356,24 +392,42 @@ print(f"\nCompiling jit(vmap(scan)) took {batched.first - batched.median:.2f} s,
 
 # %%
 EPSILONS = [0.0, 0.01, 0.1]
-results = {eps: run_many(run_keys, eps, NUM_STEPS) for eps in EPSILONS}  # each: rewards, pulled_best (2000, 1000)
+results = {
+    eps: run_many(run_keys, eps, NUM_STEPS) for eps in EPSILONS
+}  # each: rewards, pulled_best (2000, 1000)
 
 fig, (ax_reward, ax_best) = plt.subplots(1, 2, figsize=(11, 3.5))
 for eps, (rewards, pulled_best) in results.items():
     plotting.learning_curve(ax_reward, np.asarray(rewards), label=f"ε = {eps}")
-    plotting.learning_curve(ax_best, 100 * np.asarray(pulled_best, dtype=float), label=f"ε = {eps}")
-ax_reward.set(xlabel="step", ylabel="average reward", title="Reward (mean of 2,000 runs, 95% CI)")
-ax_best.set(xlabel="step", ylabel="% best arm pulled", title="How often the best arm is pulled")
+    plotting.learning_curve(
+        ax_best, 100 * np.asarray(pulled_best, dtype=float), label=f"ε = {eps}"
+    )
+ax_reward.set(
+    xlabel="step", ylabel="average reward", title="Reward (mean of 2,000 runs, 95% CI)"
+)
+ax_best.set(
+    xlabel="step", ylabel="% best arm pulled", title="How often the best arm is pulled"
+)
 ax_reward.legend()
 plt.show()
 
 final = {eps: float(rewards[:, -100:].mean()) for eps, (rewards, _) in results.items()}
-best_share = {eps: float(pulled_best[:, -100:].mean()) for eps, (_, pulled_best) in results.items()}
+best_share = {
+    eps: float(pulled_best[:, -100:].mean())
+    for eps, (_, pulled_best) in results.items()
+}
 for eps in EPSILONS:
-    print(f"ε = {eps:<5}: mean reward over the last 100 steps {final[eps]:.3f}, best arm {best_share[eps]:.1%}")
+    print(
+        f"ε = {eps:<5}: mean reward over the last 100 steps {final[eps]:.3f}, "
+        f"best arm {best_share[eps]:.1%}"
+    )
 
-assert final[0.1] > final[0.0] + 0.1, "exploring with ε = 0.1 should clearly beat the greedy agent"
-assert best_share[0.1] > 0.75, "with ε = 0.1 the agent should find the best arm in most runs"
+assert final[0.1] > final[0.0] + 0.1, (
+    "exploring with ε = 0.1 should clearly beat the greedy agent"
+)
+assert best_share[0.1] > 0.75, (
+    "with ε = 0.1 the agent should find the best arm in most runs"
+)
 
 # %% [markdown]
 # The greedy agent climbs fastest at first and then stalls: in most runs it locks onto an arm that is
@@ -403,9 +457,11 @@ assert best_share[0.1] > 0.75, "with ε = 0.1 the agent should find the best arm
 # axes, such as a batch of episodes, ride along). Return every $G_t$, same shape as `rewards`, using
 # `lax.scan(..., reverse=True)` with the carry being $G_{t+1}$. It must work under `jax.jit`.
 
+
 # %%
 def discounted_returns(rewards, gamma):
     """G_t = r_t + gamma * G_{t+1} for every t. rewards: (T, ...). Returns (T, ...)."""
+
     ### BEGIN SOLUTION: scan backwards over rewards with lax.scan(..., reverse=True); the carry is G_{t+1}, starting at zeros_like(rewards[0])
     def backwards(future_return, reward):
         current_return = reward + gamma * future_return
@@ -424,7 +480,9 @@ discounted_returns = ch00.check_discounted_returns(discounted_returns)
 rewards = jnp.array([0.0, 0.0, 0.0, 1.0])  # a reward only at the very end
 for gamma in [1.0, 0.9, 0.5]:
     print(f"gamma = {gamma}: G = {np.asarray(discounted_returns(rewards, gamma))}")
-assert jnp.allclose(discounted_returns(rewards, 0.9), jnp.array([0.729, 0.81, 0.9, 1.0]))
+assert jnp.allclose(
+    discounted_returns(rewards, 0.9), jnp.array([0.729, 0.81, 0.9, 1.0])
+)
 
 # %% [markdown]
 # With γ = 0.9 the final reward is worth 0.729 three steps earlier; with γ = 0.5, only 0.125. A small γ
@@ -447,13 +505,16 @@ assert jnp.allclose(discounted_returns(rewards, 0.9), jnp.array([0.729, 0.81, 0.
 # respect to its first argument. Let us check it against the closed form
 # $\nabla_H \log \pi(A) = \mathbb{1}_A - \pi$.
 
+
 # %%
 def log_policy(preferences, action):
     """log pi(action) for a softmax policy. preferences: (k,)."""
     return jax.nn.log_softmax(preferences)[action]
 
 
-grad_log_policy = jax.grad(log_policy)  # same arguments, returns d log_policy / d preferences: (k,)
+grad_log_policy = jax.grad(
+    log_policy
+)  # same arguments, returns d log_policy / d preferences: (k,)
 
 preferences = jnp.array([0.5, -1.0, 2.0, 0.0])
 by_jax = grad_log_policy(preferences, 2)
@@ -466,6 +527,7 @@ assert jnp.allclose(by_jax, by_hand, atol=1e-6)
 # %% [markdown]
 # The agent's state is again a pytree, and the run is again a scan inside a `vmap`:
 
+
 # %%
 class GradientBanditState(NamedTuple):
     preferences: jax.Array  # (k,) float: H(a)
@@ -475,39 +537,62 @@ class GradientBanditState(NamedTuple):
 
 def gradient_bandit_step(state: GradientBanditState, key, arm_means, step_size):
     action_key, reward_key = jax.random.split(key)
-    action = jax.random.categorical(action_key, state.preferences)  # sample from softmax(H)
+    action = jax.random.categorical(
+        action_key, state.preferences
+    )  # sample from softmax(H)
     reward = bandits.pull(reward_key, arm_means, action)
-    preferences = state.preferences + step_size * (reward - state.mean_reward) * grad_log_policy(
-        state.preferences, action
-    )
+    preferences = state.preferences + step_size * (
+        reward - state.mean_reward
+    ) * grad_log_policy(state.preferences, action)
     steps = state.steps + 1
     mean_reward = state.mean_reward + (reward - state.mean_reward) / steps
-    return GradientBanditState(preferences, mean_reward, steps), (reward, action == jnp.argmax(arm_means))
+    return GradientBanditState(preferences, mean_reward, steps), (
+        reward,
+        action == jnp.argmax(arm_means),
+    )
 
 
 def run_gradient_testbed(key, step_size, num_steps: int):
     testbed_key, run_key = jax.random.split(key)
     arm_means = bandits.make_testbed(testbed_key, 10)
     start = GradientBanditState(jnp.zeros(10), jnp.zeros(()), jnp.zeros((), jnp.int32))
-    step = lambda state, step_key: gradient_bandit_step(state, step_key, arm_means, step_size)
-    _, (rewards, pulled_best) = lax.scan(step, start, jax.random.split(run_key, num_steps))
+    step = lambda state, step_key: gradient_bandit_step(
+        state, step_key, arm_means, step_size
+    )
+    _, (rewards, pulled_best) = lax.scan(
+        step, start, jax.random.split(run_key, num_steps)
+    )
     return rewards, pulled_best
 
 
-run_gradient_many = jax.jit(jax.vmap(run_gradient_testbed, in_axes=(0, None, None)), static_argnums=2)
+run_gradient_many = jax.jit(
+    jax.vmap(run_gradient_testbed, in_axes=(0, None, None)), static_argnums=2
+)
 gradient_rewards, gradient_best = run_gradient_many(run_keys, 0.1, NUM_STEPS)
 
 fig, ax = plotting.new_axes()
-plotting.learning_curve(ax, 100 * np.asarray(results[0.1][1], dtype=float), label="ε-greedy, ε = 0.1")
-plotting.learning_curve(ax, 100 * np.asarray(results[0.0][1], dtype=float), label="greedy")
-plotting.learning_curve(ax, 100 * np.asarray(gradient_best, dtype=float), label="gradient bandit, α = 0.1")
-ax.set(xlabel="step", ylabel="% best arm pulled", title="Values or preferences: 2,000 runs each")
+plotting.learning_curve(
+    ax, 100 * np.asarray(results[0.1][1], dtype=float), label="ε-greedy, ε = 0.1"
+)
+plotting.learning_curve(
+    ax, 100 * np.asarray(results[0.0][1], dtype=float), label="greedy"
+)
+plotting.learning_curve(
+    ax, 100 * np.asarray(gradient_best, dtype=float), label="gradient bandit, α = 0.1"
+)
+ax.set(
+    xlabel="step",
+    ylabel="% best arm pulled",
+    title="Values or preferences: 2,000 runs each",
+)
 ax.legend()
 plt.show()
 
 gradient_share = float(gradient_best[:, -100:].mean())
 print(f"gradient bandit: best arm pulled in {gradient_share:.1%} of the last 100 steps")
-assert gradient_share > best_share[0.0], "the gradient bandit should beat the greedy agent"
+assert gradient_share > best_share[0.0], (
+    "the gradient bandit should beat the greedy agent"
+)
 
 # %% [markdown]
 # ## Pitfalls

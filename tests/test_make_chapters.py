@@ -40,11 +40,18 @@ def test_placeholder_says_what_to_write_and_raises():
     stripped = strip_solutions(SOLUTION_SOURCE)
     assert "2 * x" not in stripped
     assert "    # YOUR CODE HERE: return twice x" in stripped
-    assert '    raise NotImplementedError("Exercise not started: return twice x")' in stripped
+    assert '    raise NotImplementedError("Exercise not started: replace this line with your code")' in stripped
     namespace = {}
     exec(stripped, namespace)  # the stripped cell still defines the function
     with pytest.raises(NotImplementedError):
         namespace["double"](3)
+
+
+def test_long_hints_wrap_to_fit_a_code_cell():
+    hint = "compute the thing " * 12
+    stripped = strip_solutions(f"def f():\n    ### BEGIN SOLUTION: {hint}\n    return 1\n    ### END SOLUTION\n")
+    assert all(len(line) <= 88 for line in stripped.splitlines())
+    assert stripped.count("# ") >= 3
 
 
 def test_code_outside_markers_is_kept_verbatim():
@@ -101,7 +108,7 @@ def test_edited_chapter_is_skipped_and_named(course, capsys):
     solutions, chapters = course
     generate(solutions, chapters)
     learner_text = (chapters / "99_tiny.py").read_text().replace(
-        'raise NotImplementedError("Exercise not started: return twice x")', "return x + x"
+        'raise NotImplementedError("Exercise not started: replace this line with your code")', "return x + x"
     )
     (chapters / "99_tiny.py").write_text(learner_text)
     (solutions / "99_tiny.py").write_text(SOLUTION_PY.replace("after the exercise", "changed by the author"))

@@ -26,6 +26,7 @@ import hashlib
 import json
 import re
 import sys
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ MANIFEST_NAME = ".generated.json"
 
 BEGIN = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION(?::[ \t]*(?P<hint>.*?))?[ \t]*$")
 END = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
+PLACEHOLDER_MESSAGE = "Exercise not started: replace this line with your code"
+LINE_WIDTH = 88  # the width a code cell shows without scrolling, in the book and in JupyterLab
 
 
 class MarkerError(ValueError):
@@ -62,8 +65,10 @@ def strip_solutions(source: str, where: str = "<cell>") -> str:
                 raise MarkerError(
                     f"{where}, line {number}: say what to write, e.g. '### BEGIN SOLUTION: return ...'"
                 )
-            out.append(f"{indent}# YOUR CODE HERE: {hint}")
-            out.append(f'{indent}raise NotImplementedError("Exercise not started: {_escape(hint)}")')
+            width = max(40, LINE_WIDTH - len(indent))
+            comment = textwrap.wrap(f"YOUR CODE HERE: {hint}", width=width - 2, subsequent_indent="  ")
+            out.extend(f"{indent}# {line}" for line in comment)
+            out.append(f'{indent}raise NotImplementedError("{PLACEHOLDER_MESSAGE}")')
             inside = True
         elif end:
             if not inside:
@@ -79,10 +84,6 @@ def strip_solutions(source: str, where: str = "<cell>") -> str:
 def has_solution(source: str) -> bool:
     """Whether a cell's source holds at least one marked answer."""
     return any(BEGIN.match(line) for line in source.splitlines())
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def learner_notebook(solution_py: Path) -> nbformat.NotebookNode:
