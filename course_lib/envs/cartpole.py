@@ -1,0 +1,107 @@
+"""CartPole-v1 in pure JAX, equal to gymnasium's ``CartPoleEnv`` step for step.
+
+The physics (Barto, Sutton & Anderson 1983, as gymnasium implements it): a pole hinged on a cart that
+moves along a frictionless track. Each step pushes the cart left or right with a fixed force, and the
+state moves forward by one explicit Euler step of ``tau`` seconds. The episode *terminates* when the pole
+leans more than 12 degrees or the cart leaves the track (|x| > 2.4), and is *truncated* after 500 steps.
+The reward is 1 on every step, the terminating one included.
+
+``step`` never resets: it returns the true next observation, so a learner can see the terminal
+transition. Wrap the environment in :func:`course_lib.envs.auto_reset` to start new episodes inside a
+jitted loop.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from course_lib.envs.base import check_action
+
+
+class CartPoleParams(NamedTuple):
+    """Physical constants of CartPole-v1 (gymnasium's values). Lengths in m, masses in kg, time in s."""
+
+    gravity: float = 9.8
+    masscart: float = 1.0
+    masspole: float = 0.1
+    length: float = 0.5  # half the pole's length
+    force_mag: float = 10.0  # N, pushed left (action 0) or right (action 1)
+    tau: float = 0.02  # seconds per step
+    x_threshold: float = 2.4  # the track's half-width
+    theta_threshold_radians: float = 12 * 2 * math.pi / 360
+    max_steps: int = 500  # the time limit of the CartPole-v1 registration
+
+
+class CartPoleState(NamedTuple):
+    """Cart position ``x`` (m), velocity ``x_dot`` (m/s), pole angle ``theta`` (rad, 0 is upright),
+    angular velocity ``theta_dot`` (rad/s), and ``time``, the number of steps taken in this episode."""
+
+    x: jax.Array
+    x_dot: jax.Array
+    theta: jax.Array
+    theta_dot: jax.Array
+    time: jax.Array
+
+
+class CartPole:
+    """CartPole-v1: ``reset(key, params)`` and ``step(key, state, action, params)``, pure functions."""
+
+    num_actions: int = 2
+    observation_shape: tuple[int, ...] = (4,)
+    default_params: CartPoleParams = CartPoleParams()
+
+    def reset(self, key: jax.Array, params: CartPoleParams = default_params) -> tuple[jax.Array, CartPoleState]:
+        """A new episode: every state variable uniform in (-0.05, 0.05). Returns ``(obs: (4,), state)``."""
+        x, x_dot, theta, theta_dot = jax.random.uniform(key, (4,), minval=-0.05, maxval=0.05)
+        state = CartPoleState(x, x_dot, theta, theta_dot, jnp.zeros((), jnp.int32))
+        return self.observation(state), state
+
+    def step(
+        self, key: jax.Array, state: CartPoleState, action: jax.Array, params: CartPoleParams = default_params
+    ) -> tuple[jax.Array, CartPoleState, jax.Array, jax.Array, jax.Array, dict[str, Any]]:
+        """One Euler step of ``tau`` seconds.
+
+        Args:
+            key: unused (CartPole is deterministic); kept so every environment has the same signature.
+            state: the current state.
+            action: int scalar, 0 pushes left, 1 pushes right.
+            params: physical constants.
+
+        Returns:
+            ``(obs: (4,) float32, state, reward: float32, terminated: bool, truncated: bool, info: {})``.
+        """
+        del key
+        check_action(action, self.num_actions)
+        force = jnp.where(action == 1, params.force_mag, -params.force_mag)
+        cos_theta, sin_theta = jnp.cos(state.theta), jnp.sin(state.theta)
+        total_mass = params.masspole + params.masscart
+        polemass_length = params.masspole * params.length
+
+        temp = (force + polemass_length * state.theta_dot**2 * sin_theta) / total_mass
+        theta_acc = (params.gravity * sin_theta - cos_theta * temp) / (
+            params.length * (4.0 / 3.0 - params.masspole * cos_theta**2 / total_mass)
+        )
+        x_acc = temp - polemass_length * theta_acc * cos_theta / total_mass
+
+        next_state = CartPoleState(
+            x=state.x + params.tau * state.x_dot,
+            x_dot=state.x_dot + params.tau * x_acc,
+            theta=state.theta + params.tau * state.theta_dot,
+            theta_dot=state.theta_dot + params.tau * theta_acc,
+            time=state.time + 1,
+        )
+        terminated = (jnp.abs(next_state.x) > params.x_threshold) | (
+            jnp.abs(next_state.theta) > params.theta_threshold_radians
+        )
+        truncated = next_state.time >= params.max_steps
+        reward = jnp.ones((), jnp.float32)
+        return self.observation(next_state), next_state, reward, terminated, truncated, {}
+
+    @staticmethod
+    def observation(state: CartPoleState) -> jax.Array:
+        """``[x, x_dot, theta, theta_dot]`` as float32, shape (4,)."""
+        return jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]).astype(jnp.float32)

@@ -1,0 +1,51 @@
+"""``auto_reset``: start a new episode inside a jitted loop, without losing the final observation.
+
+Inside ``lax.scan`` there is no Python ``if done: reset()``. The wrapper steps the environment, and where
+the episode ended (terminated or truncated) it swaps in a freshly reset state, branch-free, with
+``jnp.where``. The observation it returns is then the *first observation of the next episode*; the true
+final observation of the episode that just ended is kept in ``info["final_observation"]``.
+
+Why that matters: on a *truncated* step (a time limit), the episode did not really end, so a value
+target must bootstrap from ``V(final_observation)``, not from the reset observation and not from zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+
+class AutoReset:
+    """An environment whose ``step`` resets finished episodes. Same interface as the wrapped one."""
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+        self.num_actions = env.num_actions
+        self.observation_shape = env.observation_shape
+        self.default_params = env.default_params
+
+    def reset(self, key: jax.Array, params: Any = None):
+        return self.env.reset(key, self.default_params if params is None else params)
+
+    def step(self, key: jax.Array, state: Any, action: jax.Array, params: Any = None):
+        """Step, then reset where ``terminated | truncated``.
+
+        Returns:
+            ``(obs, state, reward, terminated, truncated, info)`` where ``obs``/``state`` begin the next
+            episode if this one ended, and ``info["final_observation"]`` is the true next observation.
+        """
+        params = self.default_params if params is None else params
+        step_key, reset_key = jax.random.split(key)
+        obs, next_state, reward, terminated, truncated, info = self.env.step(step_key, state, action, params)
+        done = terminated | truncated
+        reset_obs, reset_state = self.env.reset(reset_key, params)
+        next_state = jax.tree.map(lambda fresh, old: jnp.where(done, fresh, old), reset_state, next_state)
+        info = {**info, "final_observation": obs}
+        return jnp.where(done, reset_obs, obs), next_state, reward, terminated, truncated, info
+
+
+def auto_reset(env: Any) -> AutoReset:
+    """Wrap ``env`` so that finished episodes restart inside a jitted loop (see the module docstring)."""
+    return AutoReset(env)
