@@ -33,7 +33,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/python tools/make_chapters.py --check
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile --cov=course_lib --cov-report=term-missing:skip-covered
+	$(BIN)/python -m pytest tests -n 2 --dist loadfile --cov=course_lib --cov-report=term-missing:skip-covered --cov-fail-under=90
 	$(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly
 	$(BIN)/python -m pytest --nbval-lax chapters/
 

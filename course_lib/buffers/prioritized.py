@@ -8,10 +8,12 @@ bias fully at ``beta = 1``; ``beta`` is annealed from about 0.4 towards 1 during
 New transitions get the largest priority seen so far, so each is sampled at least once soon.
 
 Sampling cost: a vectorised inverse-CDF method. Every ``sample`` call takes one cumulative sum over all
-``capacity`` priorities (O(capacity), fully vectorised) and a binary search per draw
-(O(batch_size * log capacity)). A sum tree would make the first part O(log capacity) per draw; on a CPU
-and at the capacities of this course the cumulative sum is cheap (see the benchmarks for measured
-times: tests/test_buffers.py states the figures it was checked with).
+``capacity`` priorities (O(capacity), vectorised) and a binary search per draw
+(O(batch_size * log capacity)). A sum tree would make the first part O(log capacity) per draw. Measured
+here (2 CPU cores, a jitted ``sample`` of 32 called on its own, median of 50; uniform sampling for
+comparison): capacity 10,000: 0.22 ms (uniform 0.07 ms); 100,000: 0.64 ms (0.17 ms); 1,000,000: 3.5 ms
+(0.17 ms). The cumulative sum costs about 3.3 ns per slot, so at the capacities this course uses
+(up to 100,000) it is small next to a network update, and the simple method wins on clarity.
 """
 
 from __future__ import annotations
