@@ -112,10 +112,6 @@ def fingerprint(notebook: nbformat.NotebookNode) -> str:
     return digest.hexdigest()
 
 
-def read_any(path: Path) -> nbformat.NotebookNode:
-    return jupytext.read(path)
-
-
 @dataclass
 class Report:
     written: list[str]
@@ -144,7 +140,7 @@ def generate(
         ipynb_text = jupytext.writes(notebook, fmt="ipynb")
         targets = {chapters / solution_py.name: py_text, chapters / f"{solution_py.stem}.ipynb": ipynb_text}
 
-        current = {path: fingerprint(read_any(path)) for path in targets if path.exists()}
+        current = {path: fingerprint(jupytext.read(path)) for path in targets if path.exists()}
         up_to_date = (
             len(current) == len(targets)
             and all(value == new_print for value in current.values())
