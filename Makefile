@@ -44,7 +44,7 @@ book: $(STAMP)
 	@echo "The book is built. Open: file://$(CURDIR)/jupyter_book/_build/html/index.html"
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/jupyter lab chapters/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 chapters: $(STAMP)
 	$(BIN)/python tools/make_chapters.py $(ARGS)
