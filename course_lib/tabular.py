@@ -1,0 +1,87 @@
+"""Tabular reinforcement learning: acting from Q-values, and the Q-learning update.
+
+The references for chapter 01's exercises; later chapters reuse ``epsilon_greedy`` on the Q-values a
+network outputs.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from course_lib import _validate
+
+
+def greedy(key: jax.Array, q_values: jax.Array) -> jax.Array:
+    """The action with the highest Q-value, ties broken uniformly at random.
+
+    ``jnp.argmax`` alone always picks the first of tied actions, so an agent whose Q-table starts at
+    zero would always try action 0 first; random tie-breaking avoids that bias.
+
+    Args:
+        key: PRNG key.
+        q_values: ``(num_actions,)`` float.
+
+    Returns:
+        int32 scalar.
+    """
+    if jnp.ndim(q_values) != 1:
+        raise ValueError(f"q_values must have shape (num_actions,), got shape {jnp.shape(q_values)}")
+    is_best = q_values == q_values.max()
+    return jax.random.categorical(key, jnp.where(is_best, 0.0, -jnp.inf)).astype(jnp.int32)
+
+
+def epsilon_greedy(key: jax.Array, q_values: jax.Array, epsilon: float | jax.Array) -> jax.Array:
+    """A uniformly random action with probability ``epsilon``, else a greedy one.
+
+    Each action's probability is ``epsilon / num_actions``, plus ``(1 - epsilon) / num_best`` if it is
+    one of the ``num_best`` tied best actions.
+
+    Args:
+        key: PRNG key.
+        q_values: ``(num_actions,)`` float.
+        epsilon: exploration probability in [0, 1].
+
+    Returns:
+        int32 scalar.
+    """
+    _validate.in_range("epsilon", epsilon, 0.0, 1.0)
+    explore_key, random_key, greedy_key = jax.random.split(key, 3)
+    random_action = jax.random.randint(random_key, (), 0, jnp.shape(q_values)[-1], dtype=jnp.int32)
+    explore = jax.random.uniform(explore_key) < epsilon
+    return jnp.where(explore, random_action, greedy(greedy_key, q_values))
+
+
+def q_learning_update(
+    q_table: jax.Array,
+    state: jax.Array,
+    action: jax.Array,
+    reward: jax.Array,
+    next_state: jax.Array,
+    terminated: jax.Array,
+    alpha: float | jax.Array,
+    gamma: float | jax.Array,
+) -> jax.Array:
+    """One Q-learning step (Watkins 1989): move ``Q(s, a)`` towards ``r + gamma * max_a' Q(s', a')``.
+
+    ``terminated`` (the episode really ended) drops the bootstrap term; a time-limit truncation must pass
+    ``terminated=False`` so the cut-off future still counts.
+
+    Args:
+        q_table: ``(num_states, num_actions)`` float.
+        state, action, next_state: int scalars.
+        reward: float scalar.
+        terminated: bool scalar.
+        alpha: step size in [0, 1].
+        gamma: discount in [0, 1].
+
+    Returns:
+        The new ``(num_states, num_actions)`` Q-table.
+    """
+    if jnp.ndim(q_table) != 2:
+        raise ValueError(f"q_table must have shape (num_states, num_actions), got shape {jnp.shape(q_table)}")
+    _validate.in_range("alpha", alpha, 0.0, 1.0)
+    _validate.in_range("gamma", gamma, 0.0, 1.0)
+    bootstrap = jnp.where(terminated, 0.0, q_table[next_state].max())
+    td_error = reward + gamma * bootstrap - q_table[state, action]
+    return q_table.at[state, action].add(alpha * td_error)
