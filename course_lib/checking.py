@@ -27,7 +27,7 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["Case", "Verdict", "check", "compare"]
+__all__ = ["Case", "Verdict", "check", "check_sampler", "compare"]
 
 
 @dataclass(frozen=True)
@@ -245,3 +245,80 @@ def _fmt(value: Any) -> str:
     if array.dtype.kind == "f":
         return f"{float(array):.6g}" if array.ndim == 0 else np.array2string(array, precision=6)
     return str(array.tolist())
+
+
+def check_sampler(
+    title: str,
+    learner_fn: Callable,
+    reference_fn: Callable,
+    cases: Sequence[Case],
+    num_outcomes: int,
+    *,
+    draws: int = 20_000,
+    quiet: bool = False,
+) -> Callable:
+    """Check a *random* function ``fn(key, *args) -> int scalar`` by the distribution of its outcomes.
+
+    A correct learner's function may use its key differently from the reference, so comparing single
+    draws would be unfair. Instead both are ``vmap``-ed over ``draws`` keys on each case, and each
+    outcome's frequency must agree within 5 standard errors of the difference of two frequencies
+    (``5 * sqrt(2 p (1 - p) / draws)``, plus ``2 / draws``): a correct function fails with probability
+    below about 1e-6 per outcome, while a wrong probability of a few percent is caught.
+
+    Args:
+        cases: ``Case.args`` are the arguments after the key.
+        num_outcomes: outcomes are integers in ``[0, num_outcomes)`` (e.g. the number of actions).
+    """
+    verdict = evaluate_sampler(learner_fn, reference_fn, cases, num_outcomes, draws=draws)
+    if not quiet:
+        print(format_verdict(title, verdict))
+    return learner_fn if verdict.passed else reference_fn
+
+
+def evaluate_sampler(
+    learner_fn: Callable, reference_fn: Callable, cases: Sequence[Case], num_outcomes: int, *, draws: int = 20_000
+) -> Verdict:
+    """The verdict of :func:`check_sampler`, without printing it."""
+    if not cases:
+        raise ValueError("cases: a check needs at least one case")
+    keys = jax.random.split(jax.random.key(0), draws)
+    for case in cases:
+        try:
+            single = learner_fn(keys[0], *case.args, **case.kwargs)
+        except NotImplementedError:
+            return Verdict("not started", "")
+        except Exception as error:  # noqa: BLE001
+            return Verdict("not yet", _raised(case, error, learner_fn))
+        if np.shape(single) != () or np.asarray(single).dtype.kind not in "iu":
+            return Verdict(
+                "not yet",
+                f"On the case '{case.name}': expected one integer (shape ()), got {_describe_tree(single)} "
+                f"of dtype {getattr(single, 'dtype', type(single).__name__)}.",
+            )
+        try:
+            sampled = jax.vmap(lambda key: learner_fn(key, *case.args, **case.kwargs))(keys)
+        except Exception as error:  # noqa: BLE001
+            return Verdict(
+                "not yet",
+                f"Your function works on one key but fails under jax.vmap on the case '{case.name}': "
+                f"{type(error).__name__}. Avoid Python `if` on array values and int(...) of traced arrays; "
+                "use jnp.where.",
+            )
+        expected = jax.vmap(lambda key: reference_fn(key, *case.args, **case.kwargs))(jax.random.split(jax.random.key(1), draws))
+        got_freq = np.bincount(np.clip(np.asarray(sampled), 0, num_outcomes - 1), minlength=num_outcomes) / draws
+        want_freq = np.bincount(np.asarray(expected), minlength=num_outcomes) / draws
+        outside = (np.asarray(sampled) < 0) | (np.asarray(sampled) >= num_outcomes)
+        if outside.any():
+            return Verdict(
+                "not yet", f"On the case '{case.name}': outcomes must lie in [0, {num_outcomes}), got {int(np.asarray(sampled)[outside][0])}."
+            )
+        bound = 5 * np.sqrt(2 * want_freq * (1 - want_freq) / draws) + 2 / draws
+        worst = int(np.argmax(np.abs(got_freq - want_freq) - bound))
+        if abs(got_freq[worst] - want_freq[worst]) > bound[worst]:
+            hint = f"\n   Hint: {case.hint}" if case.hint else ""
+            return Verdict(
+                "not yet",
+                f"On the case '{case.name}': outcome {worst} came up {got_freq[worst]:.1%} of the time over "
+                f"{draws:,} keys; the reference gives {want_freq[worst]:.1%}.{hint}",
+            )
+    return Verdict("correct", f"The distribution of your outcomes matches the reference on all {len(cases)} cases.")

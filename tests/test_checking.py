@@ -1,5 +1,6 @@
 """Exercise checks: three verdicts, specific hints, and never a traceback from inside course_lib."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -148,3 +149,44 @@ def test_sample_average_update_check(learner, status, capsys):
     out = capsys.readouterr().out
     assert status in out
     assert (used is learner) == (status == "correct")
+
+
+# Random functions are checked by the distribution of their outcomes.
+
+from course_lib.checking import evaluate_sampler  # noqa: E402
+from course_lib.tabular import epsilon_greedy  # noqa: E402
+
+SAMPLER_CASES = [Case("three actions, one best", (jnp.array([0.0, 2.0, 1.0]), 0.3))]
+
+
+def test_sampler_accepts_a_correct_function_that_uses_its_key_differently():
+    def mine(key, q_values, epsilon):
+        coin, pick = jax.random.split(key)  # a different split from the reference's
+        random_action = jax.random.randint(pick, (), 0, q_values.shape[0])
+        return jnp.where(jax.random.uniform(coin) < epsilon, random_action, jnp.argmax(q_values))
+
+    assert evaluate_sampler(mine, epsilon_greedy, SAMPLER_CASES, 3).status == "correct"
+
+
+@pytest.mark.parametrize(
+    "learner, fragment",
+    [
+        (lambda key, q, eps: jnp.argmax(q), "outcome 1 came up 100.0%"),  # never explores
+        (lambda key, q, eps: jnp.where(jax.random.uniform(key) < eps, 0, jnp.argmax(q)), "outcome"),  # explores badly
+        (lambda key, q, eps: jnp.float32(1.0), "expected one integer"),
+        (lambda key, q, eps: 1 if float(jax.random.uniform(key)) < eps else 2, "fails under jax.vmap"),
+        (lambda key, q, eps: jnp.int32(5), "outcomes must lie in [0, 3)"),
+    ],
+)
+def test_sampler_rejects_wrong_distributions_with_a_reason(learner, fragment):
+    verdict = evaluate_sampler(learner, epsilon_greedy, SAMPLER_CASES, 3)
+    assert verdict.status == "not yet" and fragment in verdict.message
+
+
+def test_sampler_not_started_and_printing(capsys):
+    from course_lib.checking import check_sampler
+
+    assert check_sampler("Exercise 1.1", not_started, epsilon_greedy, SAMPLER_CASES, 3) is epsilon_greedy
+    assert "not started" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="cases"):
+        evaluate_sampler(not_started, epsilon_greedy, [], 3)
