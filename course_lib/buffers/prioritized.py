@@ -88,7 +88,7 @@ def sample(
     # Float rounding can land a draw one past the last filled slot; keep it inside.
     indices = jnp.minimum(indices, jnp.maximum(state.size, 1) - 1)
 
-    probs = state.priorities / total
+    probs = probabilities(state)
     size = jnp.maximum(state.size, 1).astype(jnp.float32)
     filled = jnp.arange(probs.shape[0]) < state.size
     smallest = jnp.min(jnp.where(filled, probs, jnp.inf))
