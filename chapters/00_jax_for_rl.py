@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jax import lax
 
-from course_lib import bandits, plotting
+from course_lib import bandits, plotting, tabular
 from course_lib.exercises import ch00
 from course_lib.timing import time_call
 
@@ -229,6 +229,18 @@ except jax.errors.TracerBoolConversionError as error:
 # 2.5 % each: exploration picks any of the four arms with probability ε/4. The two rows are identical,
 # not just close, because both functions split the same keys in the same way.
 #
+# You will need these two functions again from chapter 01 on, so `course_lib` keeps a tested copy:
+# `course_lib.tabular.greedy` and `course_lib.tabular.epsilon_greedy`. Ours makes exactly the same
+# choices from the same keys:
+
+# %%
+action_keys = jax.random.split(key, 10_000)
+ours = jax.vmap(epsilon_greedy_action, in_axes=(0, None, None))(action_keys, estimates, 0.1)
+tested = jax.vmap(tabular.epsilon_greedy, in_axes=(0, None, None))(action_keys, estimates, 0.1)
+assert jnp.array_equal(ours, tested)
+print("Same actions as course_lib.tabular.epsilon_greedy on all 10,000 keys.")
+
+# %% [markdown]
 # ## An agent's state as a pytree
 #
 # The agent carries two arrays from step to step. Rather than a loose tuple, we give them names in a
