@@ -56,6 +56,7 @@ def q_table_heatmap(
     *,
     walls: np.ndarray | None = None,
     goal: tuple[int, int] | None = None,
+    lesser_goals: np.ndarray | None = None,
 ) -> Axes:
     """The value ``max_a Q(s, a)`` of each GridWorld cell as a heat map, with an arrow for the greedy action.
 
@@ -63,11 +64,16 @@ def q_table_heatmap(
         q_table: ``(height * width, 4)``, actions ordered up, right, down, left (as ``GridWorld``).
         walls: ``(height, width)`` bool; walls are drawn grey, without arrows.
         goal: ``(row, col)`` of the goal, marked G.
+        lesser_goals: ``(height, width)`` bool; lesser goals are marked g, without arrows.
     """
     q_table = np.asarray(q_table, dtype=float)
     if q_table.shape != (height * width, 4):
         raise ValueError(f"q_table must have shape ({height * width}, 4) for a {height}x{width} grid, got {q_table.shape}")
     walls = np.zeros((height, width), bool) if walls is None else np.asarray(walls, bool)
+    lesser_goals = np.zeros((height, width), bool) if lesser_goals is None else np.asarray(lesser_goals, bool)
+    for name, mask in (("walls", walls), ("lesser_goals", lesser_goals)):
+        if mask.shape != (height, width):
+            raise ValueError(f"{name} must have shape ({height}, {width}), got {mask.shape}")
     values = np.ma.masked_array(q_table.max(axis=1).reshape(height, width), mask=walls)
     cmap = plt.get_cmap("viridis").with_extremes(bad="0.55")
     image = ax.imshow(values, cmap=cmap)
@@ -77,11 +83,13 @@ def q_table_heatmap(
     greedy = q_table.argmax(axis=1).reshape(height, width)
     for row in range(height):
         for col in range(width):
-            if walls[row, col] or (goal is not None and (row, col) == tuple(goal)):
+            if walls[row, col] or lesser_goals[row, col] or (goal is not None and (row, col) == tuple(goal)):
                 continue
             action = greedy[row, col]
             ax.arrow(col - 0.25 * d_col[action], row - 0.25 * d_row[action], 0.3 * d_col[action], 0.3 * d_row[action],
                      head_width=0.18, head_length=0.15, color="white", length_includes_head=True)
+    for row, col in np.argwhere(lesser_goals):
+        ax.text(col, row, "g", ha="center", va="center", color="white", fontsize=12, weight="bold")
     if goal is not None:
         ax.text(goal[1], goal[0], "G", ha="center", va="center", color="white", fontsize=14, weight="bold")
     ax.set_xticks(range(width))

@@ -39,6 +39,17 @@ def test_goal_pays_and_terminates():
     assert float(reward) == 5.0 and bool(terminated) and not bool(truncated)
 
 
+def test_lesser_goal_pays_less_and_also_terminates():
+    env = GridWorld(("g.S.G",), lesser_goal_reward=0.3)
+    _, _, reward, terminated, _, _ = env.step(jax.random.key(0), at(0, 1), LEFT)
+    assert float(reward) == pytest.approx(0.3) and bool(terminated)
+    _, _, reward, terminated, _, _ = env.step(jax.random.key(0), at(0, 3), RIGHT)
+    assert float(reward) == 1.0 and bool(terminated)
+    _, _, reward, terminated, _, _ = env.step(jax.random.key(0), at(0, 2), LEFT)
+    assert float(reward) == pytest.approx(-0.01) and not bool(terminated)
+    assert env.render_text() == "g . S . G"
+
+
 def test_truncation_at_max_steps():
     env = GridWorld(SMALL, max_steps=3)
     *_, truncated, _ = env.step(jax.random.key(0), at(0, 0, time=2), DOWN)

@@ -56,6 +56,17 @@ def test_q_table_heatmap_draws_one_arrow_per_free_cell():
     plt.close(fig)
 
 
+def test_q_table_heatmap_marks_lesser_goals_without_arrows():
+    env = GridWorld(("gS.", "..G"))
+    fig, ax = plt.subplots()
+    plotting.q_table_heatmap(ax, jnp.zeros((6, 4)), 2, 3, goal=(1, 2), lesser_goals=env.default_params.lesser_goals)
+    assert len(ax.patches) == 4  # 6 cells, minus the lesser goal and the goal
+    assert sorted(text.get_text() for text in ax.texts) == ["G", "g"]
+    with pytest.raises(ValueError, match="lesser_goals must have shape \\(2, 3\\)"):
+        plotting.q_table_heatmap(ax, jnp.zeros((6, 4)), 2, 3, lesser_goals=np.zeros((3, 3), bool))
+    plt.close(fig)
+
+
 def test_episode_length_bars_colour_by_threshold():
     fig, ax = plt.subplots()
     plotting.episode_length_bars(ax, np.array([50, 250, 500]))

@@ -1,10 +1,11 @@
 """A tabular GridWorld: small enough to print its Q-table, rich enough to need exploration.
 
-The layout is a list of strings: ``#`` a wall, ``S`` the start, ``G`` the goal, ``.`` free floor. The agent
-moves up, right, down or left; with probability ``slip_probability`` it moves in a random direction
-instead. Walking into a wall or the edge leaves it where it is. Every step costs ``step_penalty``;
-reaching the goal pays ``goal_reward`` and terminates the episode. Episodes are truncated after
-``max_steps`` steps.
+The layout is a list of strings: ``#`` a wall, ``S`` the start, ``G`` the goal, ``g`` a lesser goal
+(optional, any number), ``.`` free floor. The agent moves up, right, down or left; with probability
+``slip_probability`` it moves in a random direction instead. Walking into a wall or the edge leaves it
+where it is. Every step costs ``step_penalty``; reaching the goal pays ``goal_reward``, reaching a
+lesser goal pays ``lesser_goal_reward``, and either terminates the episode. Episodes are truncated after
+``max_steps`` steps. A lesser goal near the start is a trap for an agent that stops exploring too soon.
 
 Observations are state indices ``row * width + col`` (int32 scalars), ready to index a Q-table of shape
 ``(num_states, num_actions)``.
@@ -41,8 +42,10 @@ class GridWorldParams(NamedTuple):
     walls: jax.Array  # (height, width) bool
     start: jax.Array  # (2,) int32: row, col
     goal: jax.Array  # (2,) int32: row, col
+    lesser_goals: jax.Array  # (height, width) bool
     step_penalty: float = 0.01
     goal_reward: float = 1.0
+    lesser_goal_reward: float = 0.3
     slip_probability: float = 0.0
     max_steps: int = 100
 
@@ -64,6 +67,7 @@ class GridWorld:
         *,
         step_penalty: float = 0.01,
         goal_reward: float = 1.0,
+        lesser_goal_reward: float = 0.3,
         slip_probability: float = 0.0,
         max_steps: int = 100,
     ) -> None:
@@ -71,9 +75,9 @@ class GridWorld:
         if not rows or any(len(row) != len(rows[0]) for row in rows):
             raise ValueError(f"layout must be a non-empty list of equally long strings, got {layout!r}")
         grid = np.array([list(row) for row in rows])
-        unknown = set(grid.flat) - set("#SG.")
+        unknown = set(grid.flat) - set("#SGg.")
         if unknown:
-            raise ValueError(f"layout may only contain '#', 'S', 'G' and '.', got {sorted(unknown)}")
+            raise ValueError(f"layout may only contain '#', 'S', 'G', 'g' and '.', got {sorted(unknown)}")
         for mark in "SG":
             if (grid == mark).sum() != 1:
                 raise ValueError(f"layout must contain exactly one '{mark}', got {(grid == mark).sum()}")
@@ -85,8 +89,10 @@ class GridWorld:
             walls=jnp.asarray(grid == "#"),
             start=jnp.asarray(np.argwhere(grid == "S")[0], jnp.int32),
             goal=jnp.asarray(np.argwhere(grid == "G")[0], jnp.int32),
+            lesser_goals=jnp.asarray(grid == "g"),
             step_penalty=step_penalty,
             goal_reward=goal_reward,
+            lesser_goal_reward=lesser_goal_reward,
             slip_probability=slip_probability,
             max_steps=max_steps,
         )
@@ -114,8 +120,12 @@ class GridWorld:
         blocked = ~inside | params.walls[clipped[0], clipped[1]]
         position = jnp.where(blocked, state.position, target)
 
-        terminated = (position == params.goal).all()
-        reward = jnp.where(terminated, params.goal_reward, -params.step_penalty).astype(jnp.float32)
+        at_goal = (position == params.goal).all()
+        at_lesser_goal = params.lesser_goals[position[0], position[1]]
+        terminated = at_goal | at_lesser_goal
+        reward = jnp.where(
+            at_goal, params.goal_reward, jnp.where(at_lesser_goal, params.lesser_goal_reward, -params.step_penalty)
+        ).astype(jnp.float32)
         next_state = GridWorldState(position=position, time=state.time + 1)
         truncated = next_state.time >= params.max_steps
         return self.observation(next_state), next_state, reward, terminated, truncated, {}
@@ -132,6 +142,7 @@ class GridWorld:
                 f"q_table must have shape ({self.num_states}, {self.num_actions}), got {np.shape(q_table)}"
             )
         walls = np.asarray(params.walls)
+        lesser_goals = np.asarray(params.lesser_goals)
         start, goal = tuple(np.asarray(params.start)), tuple(np.asarray(params.goal))
         greedy = None if q_table is None else np.asarray(q_table).argmax(axis=1)
         lines = []
@@ -142,6 +153,8 @@ class GridWorld:
                     cells.append("#")
                 elif (row, col) == goal:
                     cells.append("G")
+                elif lesser_goals[row, col]:
+                    cells.append("g")
                 elif greedy is not None:
                     cells.append(ARROWS[greedy[row * self.width + col]])
                 else:
