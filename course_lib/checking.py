@@ -266,13 +266,18 @@ def check_sampler(
     below about 1e-6 per outcome, while a wrong probability of a few percent is caught.
 
     Args:
-        cases: ``Case.args`` are the arguments after the key.
+        cases: ``Case.args`` are the arguments after the key (arrays or numbers: they are traced).
         num_outcomes: outcomes are integers in ``[0, num_outcomes)`` (e.g. the number of actions).
     """
     verdict = evaluate_sampler(learner_fn, reference_fn, cases, num_outcomes, draws=draws)
     if not quiet:
         print(format_verdict(title, verdict))
     return learner_fn if verdict.passed else reference_fn
+
+
+def _batched(fn: Callable) -> Callable:
+    """``fn(key, *args, **kwargs)`` vmapped over keys and jitted; args and kwargs are shared by all keys."""
+    return jax.jit(jax.vmap(lambda key, args, kwargs: fn(key, *args, **kwargs), in_axes=(0, None, None)))
 
 
 def evaluate_sampler(
@@ -282,6 +287,11 @@ def evaluate_sampler(
     if not cases:
         raise ValueError("cases: a check needs at least one case")
     keys = jax.random.split(jax.random.key(0), draws)
+    reference_keys = jax.random.split(jax.random.key(1), draws)
+    # One compiled program per function, reused across cases of equal shapes: the cases' arguments are
+    # passed in (not closed over), so only a change of shape or dtype compiles again.
+    learner_batched = _batched(learner_fn)
+    reference_batched = _batched(reference_fn)
     for case in cases:
         try:
             single = learner_fn(keys[0], *case.args, **case.kwargs)
@@ -296,7 +306,7 @@ def evaluate_sampler(
                 f"of dtype {getattr(single, 'dtype', type(single).__name__)}.",
             )
         try:
-            sampled = jax.vmap(lambda key: learner_fn(key, *case.args, **case.kwargs))(keys)
+            sampled = learner_batched(keys, case.args, case.kwargs)
         except Exception as error:  # noqa: BLE001
             return Verdict(
                 "not yet",
@@ -304,7 +314,7 @@ def evaluate_sampler(
                 f"{type(error).__name__}. Avoid Python `if` on array values and int(...) of traced arrays; "
                 "use jnp.where.",
             )
-        expected = jax.vmap(lambda key: reference_fn(key, *case.args, **case.kwargs))(jax.random.split(jax.random.key(1), draws))
+        expected = reference_batched(reference_keys, case.args, case.kwargs)
         got_freq = np.bincount(np.clip(np.asarray(sampled), 0, num_outcomes - 1), minlength=num_outcomes) / draws
         want_freq = np.bincount(np.asarray(expected), minlength=num_outcomes) / draws
         outside = (np.asarray(sampled) < 0) | (np.asarray(sampled) >= num_outcomes)
