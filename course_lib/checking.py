@@ -71,8 +71,9 @@ def compare(expected: Any, got: Any, *, rtol: float, atol: float) -> str | None:
     if got_tree != expected_tree:
         return f"expected a result shaped like {_describe_tree(expected)}, got {_describe_tree(got)}"
     several = len(expected_leaves) > 1
-    for position, (want, have) in enumerate(zip(expected_leaves, got_leaves)):
-        where = f"element {position} of the result: " if several else ""
+    paths = [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(expected)[0]]
+    for path, (want, have) in zip(paths, zip(expected_leaves, got_leaves)):
+        where = f"result{path}: " if several else ""
         want_array, have_array = np.asarray(want), np.asarray(have)
         if want_array.shape != have_array.shape:
             return f"{where}expected shape {want_array.shape}, got shape {have_array.shape}"

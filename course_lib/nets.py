@@ -2,10 +2,11 @@
 
     q_net = make_q_network(num_actions=2)
     params = q_net.init(key, example_obs)         # a pytree of arrays
-    q_values = q_net.apply(params, None, obs)     # (batch, num_actions)
+    q_values = q_net.apply(params, obs)           # (batch, num_actions)
 
-``apply`` is a pure function of ``(params, rng, inputs)``, so it can be jitted, vmapped and
-differentiated with respect to ``params``. These networks use no randomness in ``apply``: pass ``None``.
+``apply`` is a pure function of ``(params, inputs)``, so it can be jitted, vmapped and differentiated
+with respect to ``params``. These networks use no randomness, so ``hk.without_apply_rng`` drops the
+``rng`` argument that ``hk.transform`` would otherwise add.
 """
 
 from __future__ import annotations

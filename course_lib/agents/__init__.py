@@ -1,0 +1,1 @@
+"""Reference agents: each a set of named, tested functions and a pure ``train(key)``."""
