@@ -1,4 +1,5 @@
-"""Deep Q-networks (Mnih et al. 2015): acting and the loss, the references for chapter 02's exercises.
+"""Deep Q-networks (Mnih et al. 2015): acting and the loss (chapter 02's exercises), and the whole
+training run as one pure function, ``make_train(config)`` (chapter 05).
 
 A Q-network maps an observation ``(obs_dim,)`` to Q-values ``(num_actions,)``; ``q_apply`` below is its
 ``apply(params, obs)`` (see :mod:`course_lib.nets`). The target network is the same function with other
@@ -8,14 +9,19 @@ parameters, ``target_params``. Soft (Polyak) and periodic hard target updates ar
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import NamedTuple
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
+import haiku as hk
 import jax
 import jax.numpy as jnp
 import optax
 
-from course_lib import _validate, tabular
+from course_lib import _validate, nets, tabular
+from course_lib.buffers import prioritized, uniform
+from course_lib.envs import CartPole, auto_reset
 
 QApply = Callable[[object, jax.Array], jax.Array]
 LOSSES = ("huber", "squared")
@@ -86,3 +92,286 @@ def batch_loss(
         q_apply, online_params, target_params, batch, gamma, loss
     )
     return losses.mean() if weights is None else (weights * losses).mean()
+
+
+# --- The whole training run: make_train(config) returns a pure train(key). ------------------------------
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Every knob of a DQN run on one environment. Frozen, so a config is hashable and can be static under jit.
+
+    The defaults are the configuration of the article this course grew from (see chapter 05).
+    """
+
+    num_steps: int = 20_000  # environment steps of training, one environment
+    hidden_sizes: tuple[int, ...] = (64, 64, 64)  # the Q-network's hidden layers (ReLU MLP)
+    batch_size: int = 32  # transitions per gradient update
+    buffer_size: int = 512  # replay capacity in transitions; the oldest is overwritten first
+    learning_starts: int = 32  # steps of experience to collect before the first update (>= batch_size)
+    train_every: int = 1  # one gradient update every this many environment steps
+    target_update_period: int = 10  # update the target network every this many environment steps
+    tau: float = 1.0  # target update: 1.0 copies the online parameters; < 1 is a Polyak (soft) update
+    gamma: float = 0.9  # discount
+    learning_rate: float = 1e-3  # Adam's step size
+    anneal_learning_rate: bool = False  # decay the step size linearly to 0 over training
+    max_grad_norm: float = 10.0  # clip each update's gradient to this global norm
+    epsilon_start: float = 1.0  # exploration at step 0 ...
+    epsilon_end: float = 0.05  # ... decays linearly to this ...
+    epsilon_decay_steps: int = 10_000  # ... over this many steps, then stays
+    loss: str = "huber"  # "huber" (delta 1) or "squared" (half the squared TD error)
+    double_dqn: bool = False  # pick a' with the online network, value it with the target (van Hasselt 2016)
+    prioritized: bool = False  # proportional prioritized replay (Schaul et al. 2016) instead of uniform
+    priority_alpha: float = 0.6  # prioritized only: P(i) proportional to p_i^alpha
+    priority_beta_start: float = 0.4  # prioritized only: IS-weight exponent, annealed linearly to 1
+    eval_every: int = 1_000  # greedy evaluation every this many steps; 0 turns evaluation off
+    eval_episodes: int = 20  # greedy episodes per evaluation, run side by side with vmap
+
+    def __post_init__(self) -> None:
+        for name in (
+            "num_steps",
+            "batch_size",
+            "buffer_size",
+            "train_every",
+            "target_update_period",
+            "epsilon_decay_steps",
+            "eval_episodes",
+        ):
+            _validate.positive_int(name, getattr(self, name))
+        if self.learning_starts < self.batch_size:
+            raise ValueError(
+                f"learning_starts must be >= batch_size ({self.batch_size}), got {self.learning_starts}"
+            )
+        if self.eval_every < 0 or (self.eval_every and self.num_steps % self.eval_every):
+            raise ValueError(
+                f"eval_every must be 0 or divide num_steps ({self.num_steps}), got {self.eval_every}"
+            )
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        for name, low, high in (
+            ("tau", 0.0, 1.0),
+            ("gamma", 0.0, 1.0),
+            ("priority_alpha", 0.0, 1.0),
+            ("priority_beta_start", 0.0, 1.0),
+            ("epsilon_start", 0.0, 1.0),
+            ("epsilon_end", 0.0, 1.0),
+        ):
+            _validate.in_range(name, getattr(self, name), low, high)
+
+
+class DQNState(NamedTuple):
+    """Everything that changes during training, carried through ``lax.scan``."""
+
+    params: Any
+    target_params: Any
+    opt_state: Any
+    buffer: Any  # uniform.UniformBufferState or prioritized.PrioritizedBufferState
+    obs: jax.Array  # (obs_dim,) the current observation
+    env_state: Any
+    episode_return: jax.Array  # () float32, the running return of the current episode
+    step: jax.Array  # () int32, environment steps taken
+
+
+class StepMetrics(NamedTuple):
+    """What one training step reports (stacked by scan to ``(num_steps,)``)."""
+
+    done: jax.Array  # bool: an episode ended at this step
+    episode_return: jax.Array  # float32: that episode's return where done, else 0
+    loss: jax.Array  # float32: the update's loss (0 where no update ran)
+
+
+class TrainResult(NamedTuple):
+    params: Any  # the final online parameters
+    steps: StepMetrics  # every leaf (num_steps,)
+    eval_returns: jax.Array  # (num_steps // eval_every,) mean greedy return per evaluation; (0,) if off
+
+
+@dataclass(frozen=True)
+class DQNParts:
+    """The fixed pieces a training step uses, built once from a config by :func:`make_parts`."""
+
+    config: DQNConfig
+    env: Any  # an auto_reset environment
+    q_network: hk.Transformed
+    optimizer: optax.GradientTransformation
+    epsilon: optax.Schedule
+
+
+def make_parts(config: DQNConfig, env: Any | None = None) -> DQNParts:
+    """The network, optimiser, exploration schedule and auto-resetting environment for ``config``."""
+    env = auto_reset(CartPole() if env is None else env)
+    num_updates = max(1, (config.num_steps - config.learning_starts) // config.train_every)
+    learning_rate = (
+        optax.linear_schedule(config.learning_rate, 0.0, num_updates)
+        if config.anneal_learning_rate
+        else config.learning_rate
+    )
+    return DQNParts(
+        config=config,
+        env=env,
+        q_network=nets.make_q_network(env.num_actions, config.hidden_sizes),
+        optimizer=optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(learning_rate)),
+        epsilon=optax.linear_schedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps),
+    )
+
+
+def init_state(parts: DQNParts, key: jax.Array) -> DQNState:
+    """Fresh network (online = target), optimiser state, an empty buffer and a reset environment."""
+    config = parts.config
+    reset_key, init_key = jax.random.split(key)
+    obs, env_state = parts.env.reset(reset_key)
+    params = parts.q_network.init(init_key, obs)
+    example = Transition(obs, jnp.int32(0), jnp.float32(0.0), obs, jnp.array(False))
+    buffer = (
+        prioritized.init(config.buffer_size, example, config.priority_alpha)
+        if config.prioritized
+        else uniform.init(config.buffer_size, example)
+    )
+    return DQNState(
+        params,
+        params,
+        parts.optimizer.init(params),
+        buffer,
+        obs,
+        env_state,
+        jnp.zeros((), jnp.float32),
+        jnp.zeros((), jnp.int32),
+    )
+
+
+def double_td_target(
+    q_apply: QApply, online_params: Any, target_params: Any, transition: Transition, gamma: float | jax.Array
+) -> jax.Array:
+    """Double DQN's target: the online network picks ``a'``, the target network values it."""
+    best = jnp.argmax(q_apply(online_params, transition.next_obs))
+    next_value = q_apply(target_params, transition.next_obs)[best]
+    return transition.reward + gamma * jnp.where(transition.terminated, 0.0, next_value)
+
+
+def td_errors(parts: DQNParts, online_params: Any, target_params: Any, batch: Transition) -> jax.Array:
+    """``target - Q(s, a)`` for each transition of a batch, ``(batch,)``, the target held constant."""
+    q_apply, gamma = parts.q_network.apply, parts.config.gamma
+
+    def one(transition: Transition) -> jax.Array:
+        if parts.config.double_dqn:
+            target = double_td_target(q_apply, online_params, target_params, transition, gamma)
+        else:
+            target = td_target(q_apply, target_params, transition, gamma)
+        return jax.lax.stop_gradient(target) - q_apply(online_params, transition.obs)[transition.action]
+
+    return jax.vmap(one)(batch)
+
+
+def update_loss(
+    online_params: Any, parts: DQNParts, target_params: Any, batch: Transition, weights: jax.Array
+) -> tuple[jax.Array, jax.Array]:
+    """The weighted batch loss to differentiate, and the TD errors (for priorities) as auxiliary output."""
+    errors = td_errors(parts, online_params, target_params, batch)
+    losses = optax.huber_loss(errors, delta=1.0) if parts.config.loss == "huber" else 0.5 * errors**2
+    return (weights * losses).mean(), errors
+
+
+def learn(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, jax.Array]:
+    """Sample a batch, take one gradient step, and (prioritized replay) refresh the sampled priorities."""
+    config = parts.config
+    if config.prioritized:
+        progress = state.step.astype(jnp.float32) / config.num_steps
+        beta = config.priority_beta_start + (1.0 - config.priority_beta_start) * progress
+        batch, indices, weights = prioritized.sample(state.buffer, key, config.batch_size, beta)
+    else:
+        batch, weights = uniform.sample(state.buffer, key, config.batch_size), jnp.ones(config.batch_size)
+    (loss, errors), grads = jax.value_and_grad(update_loss, has_aux=True)(
+        state.params, parts, state.target_params, batch, weights
+    )
+    updates, opt_state = parts.optimizer.update(grads, state.opt_state, state.params)
+    buffer = state.buffer
+    if config.prioritized:
+        buffer = prioritized.update_priorities(buffer, indices, jnp.abs(errors) + 1e-6)
+    return state._replace(
+        params=optax.apply_updates(state.params, updates), opt_state=opt_state, buffer=buffer
+    ), loss
+
+
+def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
+    """One environment step of DQN: act, step, store, learn (when due), update the target (when due)."""
+    config = parts.config
+    action_key, env_key, learn_key = jax.random.split(key, 3)
+    action = select_action(
+        parts.q_network.apply, action_key, state.params, state.obs, parts.epsilon(state.step)
+    )
+    obs, env_state, reward, terminated, truncated, info = parts.env.step(env_key, state.env_state, action)
+    # Store the true next observation: on truncation the target bootstraps from it.
+    transition = Transition(state.obs, action, reward, info["final_observation"], terminated)
+    add = prioritized.add if config.prioritized else uniform.add
+    state = state._replace(buffer=add(state.buffer, transition))
+
+    step = state.step + 1
+    due = (step >= config.learning_starts) & (step % config.train_every == 0)
+    state, loss = jax.lax.cond(
+        due, lambda s: learn(parts, s, learn_key), lambda s: (s, jnp.zeros((), jnp.float32)), state
+    )
+    target_params = jax.lax.cond(
+        step % config.target_update_period == 0,
+        lambda: optax.incremental_update(state.params, state.target_params, config.tau),
+        lambda: state.target_params,
+    )
+    done = terminated | truncated
+    episode_return = state.episode_return + reward
+    state = state._replace(
+        target_params=target_params,
+        obs=obs,
+        env_state=env_state,
+        episode_return=jnp.where(done, 0.0, episode_return),
+        step=step,
+    )
+    return state, StepMetrics(done, jnp.where(done, episode_return, 0.0), loss)
+
+
+def greedy_return(parts: DQNParts, params: Any, key: jax.Array, num_episodes: int) -> jax.Array:
+    """Mean return of ``num_episodes`` greedy episodes, run side by side (each ends at its time limit)."""
+    env = parts.env.env
+    max_steps = int(env.default_params.max_steps)
+
+    def episode(key: jax.Array) -> jax.Array:
+        def step(carry, step_key):
+            obs, env_state, done, total = carry
+            action = jnp.argmax(parts.q_network.apply(params, obs))
+            obs, env_state, reward, terminated, truncated, _ = env.step(step_key, env_state, action)
+            return (obs, env_state, done | terminated | truncated, total + jnp.where(done, 0.0, reward)), None
+
+        reset_key, loop_key = jax.random.split(key)
+        obs, env_state = env.reset(reset_key)
+        start = (obs, env_state, jnp.array(False), jnp.zeros((), jnp.float32))
+        (*_, total), _ = jax.lax.scan(step, start, jax.random.split(loop_key, max_steps))
+        return total
+
+    return jax.vmap(episode)(jax.random.split(key, num_episodes)).mean()
+
+
+def make_train(config: DQNConfig, env: Any | None = None) -> Callable[[jax.Array], TrainResult]:
+    """A pure ``train(key) -> TrainResult`` for ``config`` (CartPole unless ``env`` is given).
+
+    Jit it, or ``jax.jit(jax.vmap(train))`` over a batch of keys to train many seeds at once.
+    """
+    parts = make_parts(config, env)
+
+    def train(key: jax.Array) -> TrainResult:
+        init_key, loop_key, eval_key = jax.random.split(key, 3)
+        state = init_state(parts, init_key)
+        step = functools.partial(train_step, parts)
+        if not config.eval_every:
+            state, metrics = jax.lax.scan(step, state, jax.random.split(loop_key, config.num_steps))
+            return TrainResult(state.params, metrics, jnp.zeros((0,), jnp.float32))
+
+        def train_then_evaluate(state: DQNState, keys: tuple[jax.Array, jax.Array]):
+            chunk_key, evaluate_key = keys
+            state, metrics = jax.lax.scan(step, state, jax.random.split(chunk_key, config.eval_every))
+            return state, (metrics, greedy_return(parts, state.params, evaluate_key, config.eval_episodes))
+
+        num_chunks = config.num_steps // config.eval_every
+        chunk_keys = (jax.random.split(loop_key, num_chunks), jax.random.split(eval_key, num_chunks))
+        state, (metrics, eval_returns) = jax.lax.scan(train_then_evaluate, state, chunk_keys)
+        metrics = jax.tree.map(lambda leaf: leaf.reshape(config.num_steps), metrics)
+        return TrainResult(state.params, metrics, eval_returns)
+
+    return train

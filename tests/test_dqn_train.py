@@ -1,0 +1,120 @@
+"""course_lib.agents.dqn.make_train: the training loop's plumbing, and that it learns."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from course_lib.agents import dqn
+from course_lib.buffers import prioritized
+
+TINY = dqn.DQNConfig(
+    num_steps=300, buffer_size=512, batch_size=8, learning_starts=16, eval_every=100, eval_episodes=2,
+    epsilon_decay_steps=100,
+)
+
+
+def run_steps(config, num_steps, seed=0):
+    parts = dqn.make_parts(config)
+    state = dqn.init_state(parts, jax.random.key(seed))
+    step = jax.jit(functools.partial(dqn.train_step, parts))
+    states, metrics = [state], []
+    for key in jax.random.split(jax.random.key(seed + 1), num_steps):
+        state, m = step(state, key)
+        states.append(state)
+        metrics.append(m)
+    return parts, states, jax.tree.map(lambda *xs: jnp.stack(xs), *metrics)
+
+
+def test_train_returns_well_shaped_results_and_is_reproducible():
+    train = jax.jit(dqn.make_train(TINY))
+    first, again = train(jax.random.key(3)), train(jax.random.key(3))
+    assert first.steps.done.shape == (300,) and first.eval_returns.shape == (3,)
+    assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), first, again))
+    other = train(jax.random.key(4))
+    assert not jnp.array_equal(first.steps.loss, other.steps.loss)
+    # CartPole pays 1 per step, so each finished episode's return is its length.
+    done = np.asarray(first.steps.done)
+    ends = np.flatnonzero(done)
+    lengths = np.diff(np.concatenate([[-1], ends]))
+    assert np.array_equal(np.asarray(first.steps.episode_return)[ends], lengths)
+    assert np.all(np.asarray(first.steps.episode_return)[~done] == 0)
+    # No update before learning_starts, an update (a loss) at every step after.
+    loss = np.asarray(first.steps.loss)
+    assert np.all(loss[: TINY.learning_starts - 1] == 0) and np.all(loss[TINY.learning_starts :] > 0)
+
+
+def test_evaluation_can_be_turned_off_and_seeds_vmap():
+    config = dqn.DQNConfig(num_steps=64, buffer_size=64, batch_size=8, learning_starts=8, eval_every=0)
+    results = jax.jit(jax.vmap(dqn.make_train(config)))(jax.random.split(jax.random.key(0), 3))
+    assert results.eval_returns.shape == (3, 0) and results.steps.done.shape == (3, 64)
+
+
+def test_the_buffer_stores_the_true_next_observation_even_when_an_episode_ends():
+    parts, states, metrics = run_steps(TINY, 120)
+    data = states[-1].buffer.data
+    obs, next_obs = np.asarray(data.obs[:120]), np.asarray(data.next_obs[:120])
+    done = np.asarray(metrics.done)
+    assert done.any(), "the random policy should end some episodes in 120 steps"
+    continues = ~done[:-1]
+    np.testing.assert_array_equal(next_obs[:-1][continues], obs[1:][continues])
+    # Where an episode ended, the next stored obs is a reset one, not the final observation.
+    assert not np.allclose(next_obs[:-1][done[:-1]], obs[1:][done[:-1]])
+    assert np.all(np.abs(obs[1:][done[:-1]]) <= 0.05)  # CartPole resets inside (-0.05, 0.05)
+    # Only a real termination (pole down or cart out) is stored as terminated.
+    assert np.array_equal(np.asarray(data.terminated[:120]), done)  # no 500-step truncation in 120 steps
+
+
+def test_the_target_is_copied_every_period_and_kept_in_between():
+    _, states, _ = run_steps(TINY, 25)
+    same = lambda a, b: jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.array_equal(x, y)), a, b))
+    assert same(states[20].target_params, states[20].params)  # step 20 is a multiple of 10
+    assert same(states[25].target_params, states[20].params)
+    assert not same(states[25].params, states[20].params)
+
+
+def test_soft_target_update_moves_a_fraction_tau():
+    config = dqn.DQNConfig(**{**TINY.__dict__, "target_update_period": 1, "tau": 0.1})
+    _, states, _ = run_steps(config, 20)
+    before, after = states[19], states[20]
+    expected = jax.tree.map(lambda p, t: 0.1 * p + 0.9 * t, after.params, before.target_params)
+    assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.allclose(a, b, atol=1e-7)), expected, after.target_params))
+
+
+def test_prioritized_replay_updates_the_sampled_priorities():
+    config = dqn.DQNConfig(**{**TINY.__dict__, "prioritized": True})
+    _, states, metrics = run_steps(config, 40)
+    buffer = states[-1].buffer
+    assert isinstance(buffer, prioritized.PrioritizedBufferState)
+    priorities = np.asarray(buffer.priorities[:40])
+    assert len(np.unique(priorities)) > 10, "sampled transitions should carry their own TD-error priority"
+    assert np.all(np.asarray(metrics.loss)[20:] > 0)
+
+
+def test_double_dqn_target_uses_the_online_argmax_and_the_target_value():
+    parts = dqn.make_parts(TINY)
+    online = parts.q_network.init(jax.random.key(0), jnp.zeros(4))
+    target = parts.q_network.init(jax.random.key(1), jnp.zeros(4))
+    t = dqn.Transition(jnp.zeros(4), jnp.int32(0), jnp.float32(1.0), jnp.array([0.1, -0.5, 0.2, 1.0]), jnp.array(False))
+    best = int(jnp.argmax(parts.q_network.apply(online, t.next_obs)))
+    expected = 1.0 + 0.9 * float(parts.q_network.apply(target, t.next_obs)[best])
+    got = dqn.double_td_target(parts.q_network.apply, online, target, t, 0.9)
+    assert float(got) == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"num_steps": 0}, "num_steps must be a whole number"),
+        ({"learning_starts": 4}, "learning_starts must be >= batch_size"),
+        ({"eval_every": 7}, "eval_every must be 0 or divide num_steps"),
+        ({"loss": "l1"}, "loss must be one of"),
+        ({"tau": 1.5}, "tau must lie in \\[0, 1\\]"),
+        ({"gamma": -0.1}, "gamma must lie in \\[0, 1\\]"),
+    ],
+)
+def test_bad_configs_are_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dqn.DQNConfig(**{**TINY.__dict__, **changes})
