@@ -271,7 +271,19 @@ def update_loss(
     return (weights * losses).mean(), errors
 
 
-def learn(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, jax.Array]:
+class Learned(NamedTuple):
+    """What one gradient step changes. The replay data is not in here on purpose: under ``vmap`` a
+    ``lax.cond`` becomes a ``select`` over its outputs, and returning the buffer would copy all of it
+    every step."""
+
+    params: Any
+    opt_state: Any
+    priorities: jax.Array  # (capacity,) the prioritized buffer's priorities; (0,) for uniform replay
+    max_priority: jax.Array  # () the prioritized buffer's largest priority so far; 0 for uniform replay
+    loss: jax.Array  # () float32
+
+
+def learn(parts: DQNParts, state: DQNState, key: jax.Array) -> Learned:
     """Sample a batch, take one gradient step, and (prioritized replay) refresh the sampled priorities."""
     config = parts.config
     if config.prioritized:
@@ -284,12 +296,21 @@ def learn(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, j
         state.params, parts, state.target_params, batch, weights
     )
     updates, opt_state = parts.optimizer.update(grads, state.opt_state, state.params)
-    buffer = state.buffer
     if config.prioritized:
-        buffer = prioritized.update_priorities(buffer, indices, jnp.abs(errors) + 1e-6)
-    return state._replace(
-        params=optax.apply_updates(state.params, updates), opt_state=opt_state, buffer=buffer
-    ), loss
+        buffer = prioritized.update_priorities(state.buffer, indices, jnp.abs(errors) + 1e-6)
+        priorities, max_priority = buffer.priorities, buffer.max_priority
+    else:
+        priorities, max_priority = jnp.zeros((0,), jnp.float32), jnp.zeros((), jnp.float32)
+    return Learned(optax.apply_updates(state.params, updates), opt_state, priorities, max_priority, loss)
+
+
+def skip_learning(state: DQNState) -> Learned:
+    """The no-update branch of :func:`train_step`, shaped like :func:`learn`'s result."""
+    if isinstance(state.buffer, prioritized.PrioritizedBufferState):
+        priorities, max_priority = state.buffer.priorities, state.buffer.max_priority
+    else:
+        priorities, max_priority = jnp.zeros((0,), jnp.float32), jnp.zeros((), jnp.float32)
+    return Learned(state.params, state.opt_state, priorities, max_priority, jnp.zeros((), jnp.float32))
 
 
 def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
@@ -307,9 +328,12 @@ def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNSta
 
     step = state.step + 1
     due = (step >= config.learning_starts) & (step % config.train_every == 0)
-    state, loss = jax.lax.cond(
-        due, lambda s: learn(parts, s, learn_key), lambda s: (s, jnp.zeros((), jnp.float32)), state
-    )
+    learned = jax.lax.cond(due, lambda s: learn(parts, s, learn_key), skip_learning, state)
+    buffer = state.buffer
+    if config.prioritized:
+        buffer = buffer._replace(priorities=learned.priorities, max_priority=learned.max_priority)
+    state = state._replace(params=learned.params, opt_state=learned.opt_state, buffer=buffer)
+    loss = learned.loss
     target_params = jax.lax.cond(
         step % config.target_update_period == 0,
         lambda: optax.incremental_update(state.params, state.target_params, config.tau),
