@@ -47,6 +47,32 @@ class CartPoleState(NamedTuple):
     time: jax.Array
 
 
+def dynamics(state: CartPoleState, action: jax.Array, params: CartPoleParams = CartPoleParams()) -> CartPoleState:
+    """The physics of one step: gymnasium's equations of motion and one explicit Euler step of ``tau`` s.
+
+    ``time`` advances by one; termination and truncation are decided by :meth:`CartPole.step`. Positions
+    move with the *old* velocities, as in gymnasium's default ``kinematics_integrator = "euler"``.
+    """
+    force = jnp.where(action == 1, params.force_mag, -params.force_mag)
+    cos_theta, sin_theta = jnp.cos(state.theta), jnp.sin(state.theta)
+    total_mass = params.masspole + params.masscart
+    polemass_length = params.masspole * params.length
+
+    temp = (force + polemass_length * state.theta_dot**2 * sin_theta) / total_mass
+    theta_acc = (params.gravity * sin_theta - cos_theta * temp) / (
+        params.length * (4.0 / 3.0 - params.masspole * cos_theta**2 / total_mass)
+    )
+    x_acc = temp - polemass_length * theta_acc * cos_theta / total_mass
+
+    return CartPoleState(
+        x=state.x + params.tau * state.x_dot,
+        x_dot=state.x_dot + params.tau * x_acc,
+        theta=state.theta + params.tau * state.theta_dot,
+        theta_dot=state.theta_dot + params.tau * theta_acc,
+        time=state.time + 1,
+    )
+
+
 class CartPole:
     """CartPole-v1: ``reset(key, params)`` and ``step(key, state, action, params)``, pure functions."""
 
@@ -76,24 +102,7 @@ class CartPole:
         """
         del key
         check_action(action, self.num_actions)
-        force = jnp.where(action == 1, params.force_mag, -params.force_mag)
-        cos_theta, sin_theta = jnp.cos(state.theta), jnp.sin(state.theta)
-        total_mass = params.masspole + params.masscart
-        polemass_length = params.masspole * params.length
-
-        temp = (force + polemass_length * state.theta_dot**2 * sin_theta) / total_mass
-        theta_acc = (params.gravity * sin_theta - cos_theta * temp) / (
-            params.length * (4.0 / 3.0 - params.masspole * cos_theta**2 / total_mass)
-        )
-        x_acc = temp - polemass_length * theta_acc * cos_theta / total_mass
-
-        next_state = CartPoleState(
-            x=state.x + params.tau * state.x_dot,
-            x_dot=state.x_dot + params.tau * x_acc,
-            theta=state.theta + params.tau * state.theta_dot,
-            theta_dot=state.theta_dot + params.tau * theta_acc,
-            time=state.time + 1,
-        )
+        next_state = dynamics(state, action, params)
         terminated = (jnp.abs(next_state.x) > params.x_threshold) | (
             jnp.abs(next_state.theta) > params.theta_threshold_radians
         )
