@@ -208,6 +208,7 @@ def _raised(case: Case, error: Exception, learner_fn: Callable) -> str:
 
 def _learner_line(error: Exception, learner_fn: Callable) -> str:
     """The last line of the traceback that belongs to the learner's function, if any."""
+    learner_fn = getattr(learner_fn, "__wrapped__", learner_fn)  # a check's adapter around the learner's code
     try:
         code = learner_fn.__code__
     except AttributeError:

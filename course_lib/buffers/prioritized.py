@@ -63,6 +63,16 @@ def add(state: PrioritizedBufferState, transition: Any) -> PrioritizedBufferStat
     )
 
 
+def td_error_probabilities(td_errors: jax.Array, alpha: float | jax.Array, epsilon: float = 1e-6) -> jax.Array:
+    """``P(i) = p_i^alpha / sum_k p_k^alpha`` with ``p_i = |td_error_i| + epsilon``; shape as ``td_errors``.
+
+    ``epsilon`` keeps a transition with a zero TD error from never being sampled again.
+    """
+    _validate.in_range("alpha", alpha, 0.0, 1.0)
+    scaled = (jnp.abs(td_errors) + epsilon) ** alpha
+    return scaled / scaled.sum()
+
+
 def probabilities(state: PrioritizedBufferState) -> jax.Array:
     """``P(i)`` for every slot, shape ``(capacity,)``; 0 for empty slots."""
     return state.priorities / jnp.maximum(state.priorities.sum(), jnp.finfo(jnp.float32).tiny)
