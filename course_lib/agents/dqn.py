@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from course_lib import _validate, nets, tabular
+from course_lib import _validate, nets, rollouts, tabular
 from course_lib.buffers import prioritized, uniform
 from course_lib.envs import CartPole, auto_reset
 
@@ -353,23 +353,11 @@ def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNSta
 
 def greedy_return(parts: DQNParts, params: Any, key: jax.Array, num_episodes: int) -> jax.Array:
     """Mean return of ``num_episodes`` greedy episodes, run side by side (each ends at its time limit)."""
-    env = parts.env.env
-    max_steps = int(env.default_params.max_steps)
 
-    def episode(key: jax.Array) -> jax.Array:
-        def step(carry, step_key):
-            obs, env_state, done, total = carry
-            action = jnp.argmax(parts.q_network.apply(params, obs))
-            obs, env_state, reward, terminated, truncated, _ = env.step(step_key, env_state, action)
-            return (obs, env_state, done | terminated | truncated, total + jnp.where(done, 0.0, reward)), None
+    def greedy(key: jax.Array, obs: jax.Array) -> jax.Array:
+        return jnp.argmax(parts.q_network.apply(params, obs))
 
-        reset_key, loop_key = jax.random.split(key)
-        obs, env_state = env.reset(reset_key)
-        start = (obs, env_state, jnp.array(False), jnp.zeros((), jnp.float32))
-        (*_, total), _ = jax.lax.scan(step, start, jax.random.split(loop_key, max_steps))
-        return total
-
-    return jax.vmap(episode)(jax.random.split(key, num_episodes)).mean()
+    return rollouts.episode_returns(parts.env.env, greedy, key, num_episodes).mean()
 
 
 def make_train(config: DQNConfig, env: Any | None = None) -> Callable[[jax.Array], TrainResult]:

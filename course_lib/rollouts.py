@@ -1,0 +1,72 @@
+"""Running a policy in an environment: one episode, many episodes' returns, or random play.
+
+Every chapter evaluates policies the same way, so the loop lives here once. A policy is any function
+``policy(key, obs) -> action``; a greedy one ignores its key. Episodes run for the environment's
+``max_steps`` inside one ``lax.scan`` (fixed shapes, so they ``jit`` and ``vmap``); after an episode
+ends, the state stays frozen and rewards count as 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from course_lib.envs import auto_reset
+
+Policy = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+class Episode(NamedTuple):
+    states: Any  # the state after each step, every leaf (max_steps, ...); frozen once the episode ended
+    rewards: jax.Array  # (max_steps,) float32; 0 after the end
+    length: jax.Array  # () int32: steps until terminated or truncated
+
+
+def run_episode(env: Any, policy: Policy, key: jax.Array, params: Any = None) -> Episode:
+    """One episode of ``policy`` from ``env.reset``, stopped at termination or truncation."""
+    params = env.default_params if params is None else params
+    reset_key, loop_key = jax.random.split(key)
+    obs, state = env.reset(reset_key, params)
+
+    def step(carry, step_key):
+        obs, state, done = carry
+        action_key, env_key = jax.random.split(step_key)
+        next_obs, next_state, reward, terminated, truncated, _ = env.step(
+            env_key, state, policy(action_key, obs), params
+        )
+        state = jax.tree.map(lambda new, old: jnp.where(done, old, new), next_state, state)
+        obs = jnp.where(done, obs, next_obs)
+        return (obs, state, done | terminated | truncated), (state, jnp.where(done, 0.0, reward), ~done)
+
+    max_steps = int(params.max_steps)
+    start = (obs, state, jnp.array(False))
+    _, (states, rewards, running) = jax.lax.scan(step, start, jax.random.split(loop_key, max_steps))
+    return Episode(states, rewards.astype(jnp.float32), running.sum().astype(jnp.int32))
+
+
+def episode_returns(env: Any, policy: Policy, key: jax.Array, num_episodes: int, params: Any = None) -> jax.Array:
+    """Undiscounted returns of ``num_episodes`` episodes run side by side with ``vmap``, ``(num_episodes,)``."""
+    keys = jax.random.split(key, num_episodes)
+    return jax.vmap(lambda k: run_episode(env, policy, k, params).rewards.sum())(keys)
+
+
+def random_observations(env: Any, key: jax.Array, num_steps: int) -> jax.Array:
+    """``num_steps`` consecutive observations of uniformly random play, episodes restarting as they end.
+
+    Returns ``(num_steps, *obs_shape)``: the observation each action was chosen from.
+    """
+    looping = auto_reset(env)
+
+    def step(carry, step_key):
+        obs, state = carry
+        action_key, env_key = jax.random.split(step_key)
+        action = jax.random.randint(action_key, (), 0, env.num_actions)
+        next_obs, state, *_ = looping.step(env_key, state, action)
+        return (next_obs, state), obs
+
+    reset_key, loop_key = jax.random.split(key)
+    _, observations = jax.lax.scan(step, looping.reset(reset_key), jax.random.split(loop_key, num_steps))
+    return observations
