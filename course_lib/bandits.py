@@ -8,7 +8,6 @@ acting, a reward, an estimate that improves, and exploration.
 from __future__ import annotations
 
 import jax
-import jax.numpy as jnp
 
 from course_lib import _validate
 

@@ -47,7 +47,7 @@ from gymnasium.envs.classic_control import CartPoleEnv
 from IPython.display import HTML
 from jax import lax
 
-from course_lib import plotting
+from course_lib import plotting, rollouts
 from course_lib.envs import CartPole, CartPoleParams, CartPoleState, auto_reset
 from course_lib.envs.rendering import animate_episode, render_frame
 from course_lib.exercises import ch04
@@ -404,40 +404,18 @@ plt.show()
 
 
 # %%
-def rollout_states(policy, key, num_steps=500):
-    """One episode (stopped at its end) of policy(obs) -> action; returns the stacked states."""
-    cartpole = CartPole()
-
-    def one_step(carry, _):
-        obs, state, done, key = carry
-        key, action_key = jax.random.split(key)
-        action = policy(obs, action_key)
-        next_obs, next_state, _, terminated, truncated, _ = cartpole.step(
-            key, state, action
-        )
-        # after the end, keep showing the last state
-        state = jax.tree.map(
-            lambda new, old: jnp.where(done, old, new), next_state, state
-        )
-        obs = jnp.where(done, obs, next_obs)
-        return (obs, state, done | terminated | truncated, key), state
-
-    obs, state = cartpole.reset(key)
-    _, states = lax.scan(one_step, (obs, state, jnp.array(False), key), None, num_steps)
-    return states
-
-
-random_policy = lambda obs, key: jax.random.randint(key, (), 0, 2)
-random_states = jax.jit(rollout_states, static_argnums=(0, 2))(
-    random_policy, jax.random.key(1), 100
-)
-random_length = int(random_states.time.max())
+# `course_lib.rollouts.run_episode(env, policy, key)` plays one episode in a `lax.scan` and
+# returns the states, stacked along a time axis of length 500 (frozen after the end).
+random_policy = lambda key, obs: jax.random.randint(key, (), 0, 2)
+play = jax.jit(rollouts.run_episode, static_argnums=(0, 1))
+random_episode = play(CartPole(), random_policy, jax.random.key(1))
+random_length = int(random_episode.length)
 print(f"random policy: the episode ends after {random_length} steps")
 
 # %% tags=["nbval-ignore-output"]
 HTML(
     animate_episode(
-        random_states, params, every=1, max_frames=random_length, title="random"
+        random_episode.states, params, every=1, max_frames=random_length, title="random"
     )
 )
 
@@ -448,11 +426,11 @@ HTML(
 # full 500 steps.
 
 # %%
-pd_policy = lambda obs, key: (
+pd_policy = lambda key, obs: (
     obs[2] + 0.5 * obs[3] + 0.01 * obs[0] + 0.1 * obs[1] > 0
 ).astype(jnp.int32)
-pd_states = jax.jit(rollout_states, static_argnums=(0, 2))(pd_policy, jax.random.key(1))
-pd_length = int(pd_states.time.max())
+pd_episode = play(CartPole(), pd_policy, jax.random.key(1))
+pd_states, pd_length = pd_episode.states, int(pd_episode.length)
 print(
     f"PD controller: {pd_length} steps, largest angle {np.degrees(np.abs(pd_states.theta).max()):.1f}°"
 )

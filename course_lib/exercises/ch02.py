@@ -39,11 +39,11 @@ def check_select_action(fn: Callable, q_network: hk.Transformed) -> Callable:
         ),
     ]
     return check_sampler(
-        "Exercise 2.1 (select_action)", fn, reference, cases, num_outcomes=q_network_num_actions(q_network, params)
+        "Exercise 2.1 (select_action)", fn, reference, cases, num_outcomes=_num_actions(q_network, params)
     )
 
 
-def q_network_num_actions(q_network: hk.Transformed, params: object) -> int:
+def _num_actions(q_network: hk.Transformed, params: object) -> int:
     return int(q_network.apply(params, jnp.zeros(4)).shape[-1])
 
 
