@@ -52,6 +52,38 @@ def test_evaluation_can_be_turned_off_and_seeds_vmap():
     assert results.eval_returns.shape == (3, 0) and results.steps.done.shape == (3, 64)
 
 
+def test_the_best_evaluated_parameters_are_kept():
+    result = jax.jit(dqn.make_train(TINY))(jax.random.key(5))
+    returns = np.asarray(result.eval_returns)
+    assert float(result.best_return) == returns.max()
+    # Re-evaluating the kept parameters on the evaluation's own key reproduces the best return.
+    parts = dqn.make_parts(TINY)
+    _, _, eval_key = jax.random.split(jax.random.key(5), 3)
+    best = int(np.argmax(returns))
+    key = jax.random.split(eval_key, len(returns))[best]
+    again = dqn.greedy_return(parts, result.best_params, key, TINY.eval_episodes)
+    assert float(again) == returns[best]
+    no_eval = dqn.DQNConfig(num_steps=32, buffer_size=32, batch_size=8, learning_starts=8, eval_every=0)
+    off = jax.jit(dqn.make_train(no_eval))(jax.random.key(0))
+    assert float(off.best_return) == -np.inf
+    assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), off.params, off.best_params))
+
+
+def test_progress_is_reported_while_the_loop_runs_and_a_custom_step_is_used():
+    seen = []
+
+    def loud_step(parts, state, key):
+        state, metrics = dqn.train_step(parts, state, key)
+        return state, metrics._replace(loss=jnp.float32(7.0))
+
+    train = dqn.make_train(TINY, step_fn=loud_step, progress=lambda step: seen.append(int(step)), progress_every=50)
+    result = jax.block_until_ready(jax.jit(train)(jax.random.key(0)))
+    assert sorted(seen) == [50, 100, 150, 200, 250, 300]
+    assert np.all(np.asarray(result.steps.loss) == 7.0)
+    with pytest.raises(ValueError, match="progress_every"):
+        dqn.make_train(TINY, progress_every=0)
+
+
 def test_the_buffer_stores_the_true_next_observation_even_when_an_episode_ends():
     parts, states, metrics = run_steps(TINY, 120)
     data = states[-1].buffer.data
