@@ -110,6 +110,7 @@ def check(
     atol: float = 1e-6,
     jit: bool = False,
     static_argnums: tuple[int, ...] = (),
+    compile_first: bool = False,
     quiet: bool = False,
 ) -> Callable:
     """Check ``learner_fn`` against ``reference_fn`` on ``cases``; print the verdict; return what to use next.
@@ -123,14 +124,28 @@ def check(
         jit: also require the learner's function to work under ``jax.jit`` (for exercises that teach
             branch-free code), on the first case.
         static_argnums: arguments that stay static under ``jax.jit``.
+        compile_first: run both functions compiled with ``jax.jit`` (for exercises whose functions are
+            slow op by op, such as a whole training step). If the learner's function does not compile,
+            it is run op by op instead, so the verdict can say why (and ``jit`` then gives the hint).
         quiet: return the verdict's function without printing (for tests).
 
     Returns:
         ``learner_fn`` if it is correct, otherwise ``reference_fn``.
     """
+    learner, reference, compiled = learner_fn, reference_fn, False
+    if compile_first and cases:
+        reference = jax.jit(reference_fn, static_argnums=static_argnums)
+        try:
+            learner = jax.jit(learner_fn, static_argnums=static_argnums)
+            jax.block_until_ready(learner(*cases[0].args, **cases[0].kwargs))
+            compiled = True
+        except Exception:  # noqa: BLE001 -- any problem is diagnosed by the op-by-op run below
+            learner = learner_fn
     verdict = evaluate(
-        learner_fn, reference_fn, cases, rtol=rtol, atol=atol, jit=jit, static_argnums=static_argnums
+        learner, reference, cases, rtol=rtol, atol=atol, jit=jit and not compiled, static_argnums=static_argnums
     )
+    if compiled and verdict.passed:
+        verdict = Verdict(verdict.status, verdict.message + " It also works under jax.jit.")
     if not quiet:
         print(format_verdict(title, verdict))
     return learner_fn if verdict.passed else reference_fn

@@ -190,3 +190,40 @@ def test_sampler_not_started_and_printing(capsys):
     assert "not started" in capsys.readouterr().out
     with pytest.raises(ValueError, match="cases"):
         evaluate_sampler(not_started, epsilon_greedy, [], 3)
+
+
+def scale(x, factor):
+    return x * factor
+
+
+CASES_2 = [Case("a vector", (jnp.arange(3.0), 2.0)), Case("a matrix", (jnp.ones((2, 2)), -1.0))]
+
+
+def test_compile_first_runs_a_compiling_answer_compiled_and_says_so(capsys):
+    def answer(x, factor):
+        return factor * x
+
+    assert check("t", answer, scale, CASES_2, compile_first=True) is answer
+    assert "It also works under jax.jit." in capsys.readouterr().out.replace("\n   ", " ")
+
+
+def test_compile_first_still_diagnoses_an_answer_that_does_not_compile(capsys):
+    def branches(x, factor):
+        return x * factor if factor > 0 else x * factor  # a Python `if` on a traced value
+
+    assert check("t", branches, scale, CASES_2, jit=True, compile_first=True) is scale
+    out = capsys.readouterr().out
+    assert "not yet" in out and "fails under jax.jit" in out
+
+
+def test_compile_first_reports_wrong_values_and_unstarted_work(capsys):
+    def wrong(x, factor):
+        return x + factor
+
+    def placeholder(x, factor):
+        raise NotImplementedError
+
+    assert check("t", wrong, scale, CASES_2, compile_first=True) is scale
+    assert "On the case 'a vector'" in capsys.readouterr().out
+    assert check("t", placeholder, scale, CASES_2, compile_first=True) is scale
+    assert "not started" in capsys.readouterr().out

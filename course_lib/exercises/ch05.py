@@ -26,14 +26,11 @@ CONFIG = dqn.DQNConfig(
 )
 
 
-_reference = jax.jit(dqn.train_step, static_argnums=0)
-
-
 @functools.cache
 def _states() -> tuple[dqn.DQNParts, dict[str, dqn.DQNState]]:
     """Training states at the moments the exercise's cases need, made with the reference step."""
     parts = dqn.make_parts(CONFIG)
-    step = functools.partial(_reference, parts)
+    step = jax.jit(functools.partial(dqn.train_step, parts))
     state = dqn.init_state(parts, jax.random.key(0))
     moments = {}
     for number, key in enumerate(jax.random.split(jax.random.key(1), 40)):
@@ -93,23 +90,15 @@ def check_train_step(fn: Callable) -> Callable:
             "episode's return (this step's reward included) in StepMetrics and start the next at 0.",
         ),
     ]
-    # Compiled, a step takes microseconds; run op by op, hundreds of milliseconds. So check the learner's
-    # function under jit when it compiles, and op by op only to diagnose one that does not (a Python
-    # `if` on an array, say), where the check's own jit test then gives the hint.
-    compiled = jax.jit(fn, static_argnums=0)
-    try:
-        jax.block_until_ready(compiled(*cases[0].args))
-        learner = compiled
-    except Exception:  # noqa: BLE001 -- whatever it is, the op-by-op run below reports it properly
-        learner = fn
-    used = check(
+    # Compiled, a step takes microseconds; op by op, hundreds of milliseconds.
+    return check(
         "Exercise 5.1 (train_step)",
-        learner,
-        _reference,
+        fn,
+        dqn.train_step,
         cases,
         rtol=1e-4,
         atol=1e-5,
-        jit=learner is fn,
+        jit=True,
         static_argnums=(0,),
+        compile_first=True,
     )
-    return fn if used is learner else dqn.train_step

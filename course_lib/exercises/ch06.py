@@ -116,15 +116,7 @@ def check_ppo_loss(fn: Callable) -> Callable:
             "-sum_a pi(a) log pi(a).",
         ),
     ]
-    # Compiled when it compiles (fast); op by op only to diagnose one that does not (see chapter 05's check).
-    compiled = jax.jit(fn, static_argnums=1)
-    try:
-        jax.block_until_ready(compiled(*cases[0].args))
-        learner = compiled
-    except Exception:  # noqa: BLE001 -- the op-by-op run below reports it properly
-        learner = fn
-    used = check(
-        "Exercise 6.2 (ppo_loss)", fn if learner is fn else learner, jax.jit(_reference_loss, static_argnums=1),
-        cases, rtol=1e-4, atol=1e-5, jit=learner is fn, static_argnums=(1,),
+    return check(
+        "Exercise 6.2 (ppo_loss)", fn, _reference_loss, cases, rtol=1e-4, atol=1e-5, jit=True,
+        static_argnums=(1,), compile_first=True,
     )  # fmt: skip
-    return fn if used is learner else _reference_loss
