@@ -69,8 +69,11 @@ class ProgressBar:
             print(text, flush=True)
 
 
-def report(callback: Callable[[object], None] | None, step: jax.Array, every: int) -> None:
-    """Inside a jitted function: call ``callback(step)`` on the host whenever ``step % every == 0``.
+def report(
+    callback: Callable[[object], None] | None, step: jax.Array, every: int, last: int | None = None
+) -> None:
+    """Inside a jitted function: call ``callback(step)`` on the host whenever ``step % every == 0``,
+    and at ``step == last`` (the end of the loop, when ``every`` does not divide it).
 
     ``callback=None`` does nothing, so a training function can take an optional progress bar.
     """
@@ -78,8 +81,8 @@ def report(callback: Callable[[object], None] | None, step: jax.Array, every: in
         return
     if not isinstance(every, int) or every < 1:
         raise ValueError(f"every must be a positive int, got {every!r}")
-    jax.lax.cond(
-        jnp.asarray(step) % every == 0,
-        lambda: jax.debug.callback(callback, step),
-        lambda: None,
-    )
+    step = jnp.asarray(step)
+    due = step % every == 0
+    if last is not None:
+        due = due | (step == last)
+    jax.lax.cond(due, lambda: jax.debug.callback(callback, step), lambda: None)

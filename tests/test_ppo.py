@@ -93,6 +93,15 @@ def test_train_is_reproducible_and_reports_every_update():
     assert np.all(np.asarray(first.metrics.entropy) > 0.6)  # near-uniform policy at the start (log 2 = 0.69)
 
 
+def test_progress_is_reported_in_environment_steps_while_the_loop_runs():
+    seen = []
+    train = ppo.make_train(TINY, progress=lambda steps: seen.append(int(steps)), progress_every=3)
+    jax.block_until_ready(jax.jit(train)(jax.random.key(0)))
+    assert sorted(seen) == [96, 128]  # 32 steps per update: after update 3, and at the end (update 4)
+    with pytest.raises(ValueError, match="progress_every"):
+        ppo.make_train(TINY, progress_every=0)
+
+
 def test_knobs_vmap_over_variants_in_one_compilation():
     train = jax.jit(jax.vmap(ppo.make_train(TINY)))
     knobs = ppo.Knobs(jnp.array([0.0, 0.95]), jnp.array([0.2, jnp.inf]), jnp.array([1.0, 0.0]))

@@ -36,6 +36,17 @@ def test_report_calls_back_every_so_many_steps_from_a_jitted_scan():
     assert sorted(seen) == [4, 8, 12]
 
 
+def test_report_also_fires_at_the_last_step_when_every_does_not_divide_it():
+    seen = []
+
+    def body(carry, step):
+        progress.report(lambda s: seen.append(int(s)), step, every=5, last=12)
+        return carry, None
+
+    jax.block_until_ready(jax.jit(lambda: jax.lax.scan(body, 0, jnp.arange(1, 13)))())
+    assert sorted(seen) == [5, 10, 12]
+
+
 def test_report_without_a_callback_does_nothing_and_checks_every():
     progress.report(None, jnp.int32(3), every=1)
     with pytest.raises(ValueError, match="every"):

@@ -411,7 +411,7 @@ def make_train(
 
     def step(state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
         state, metrics = step_fn(parts, state, key)
-        progress_lib.report(progress, state.step, progress_every)
+        progress_lib.report(progress, state.step, progress_every, last=config.num_steps)
         return state, metrics
 
     def train(key: jax.Array) -> TrainResult:

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import optax
 
 from course_lib import _validate, nets, returns
+from course_lib import progress as progress_lib
 from course_lib.envs import CartPole, auto_reset
 
 
@@ -363,24 +364,44 @@ def update(parts: PPOParts, state: PPOState, key: jax.Array, knobs: Knobs) -> tu
     return state._replace(params=params, opt_state=opt_state), metrics
 
 
-def make_train(config: PPOConfig, env: Any | None = None) -> Callable[..., TrainResult]:
+def make_train(
+    config: PPOConfig,
+    env: Any | None = None,
+    *,
+    progress: Callable[[object], None] | None = None,
+    progress_every: int = 50,
+) -> Callable[..., TrainResult]:
     """A pure ``train(key, knobs=None) -> TrainResult`` for ``config`` (CartPole unless ``env`` is given).
 
     Jit it, or ``jax.jit(jax.vmap(train))`` over a batch of keys to train many seeds at once. ``knobs``
     (default: ``config.knobs``) may be arrays, so ``vmap`` can also run different lambdas, clip ranges
     or truncation handling side by side, compiled once.
+
+    Args:
+        progress: called on the host with the number of environment steps done, every
+            ``progress_every`` updates, while the compiled loop runs (a
+            :class:`course_lib.progress.ProgressBar`, for example); under ``vmap``, once per run.
     """
     parts = make_parts(config, env)
+    _validate.positive_int("progress_every", progress_every)
+    steps_per_update = config.num_envs * config.num_steps
+    total_steps = config.num_updates * steps_per_update
 
     def train(key: jax.Array, knobs: Knobs | None = None) -> TrainResult:
         knobs = config.knobs if knobs is None else knobs
         init_key, loop_key = jax.random.split(key)
         state = init_state(parts, init_key)
 
-        def step(state: PPOState, key: jax.Array):
-            return update(parts, state, key, knobs)
+        def step(state: PPOState, key_and_index: tuple[jax.Array, jax.Array]):
+            key, index = key_and_index
+            state, metrics = update(parts, state, key, knobs)
+            progress_lib.report(
+                progress, (index + 1) * steps_per_update, progress_every * steps_per_update, last=total_steps
+            )
+            return state, metrics
 
-        state, metrics = jax.lax.scan(step, state, jax.random.split(loop_key, config.num_updates))
+        xs = (jax.random.split(loop_key, config.num_updates), jnp.arange(config.num_updates))
+        state, metrics = jax.lax.scan(step, state, xs)
         return TrainResult(state.params, metrics)
 
     return train
