@@ -66,19 +66,24 @@ def check_gae(fn: Callable) -> Callable:
 def _loss_setup() -> tuple[Callable, object, object, ppo.Minibatch]:
     """A small actor-critic, two parameter sets (the rollout's and an updated one) and a minibatch."""
     network = ppo.nets.make_actor_critic(2, (16, 16))
-    keys = jax.random.split(jax.random.key(6), 6)
-    obs = jax.random.normal(keys[0], (64, 4))
-    old_params = network.init(keys[1], obs[0])
-    # Moved far enough that many ratios leave [0.8, 1.2], so clipping matters.
-    new_params = jax.tree.map(lambda p, k: p + 0.5 * jax.random.normal(k, p.shape), old_params,
-                              jax.tree.unflatten(jax.tree.structure(old_params),
-                                                 list(jax.random.split(keys[2], len(jax.tree.leaves(old_params))))))  # fmt: skip
-    logits, old_value = network.apply(old_params, obs)
-    action = jax.random.categorical(keys[3], logits)
-    advantage = 2.0 * jax.random.normal(keys[4], (64,)) + 0.5
-    target = old_value + jax.random.normal(keys[5], (64,))
-    batch = ppo.Minibatch(obs, action, ppo.log_prob(logits, action), old_value, advantage, target)
-    return network.apply, old_params, new_params, batch
+
+    @jax.jit  # op by op, the orthogonal initialisation alone takes seconds to dispatch
+    def arrays() -> tuple[object, object, ppo.Minibatch]:
+        keys = jax.random.split(jax.random.key(6), 6)
+        obs = jax.random.normal(keys[0], (64, 4))
+        old_params = network.init(keys[1], obs[0])
+        # Moved far enough that many ratios leave [0.8, 1.2], so clipping matters.
+        leaf_keys = jax.random.split(keys[2], len(jax.tree.leaves(old_params)))
+        noise = jax.tree.unflatten(jax.tree.structure(old_params), list(leaf_keys))
+        new_params = jax.tree.map(lambda p, k: p + 0.5 * jax.random.normal(k, p.shape), old_params, noise)
+        logits, old_value = network.apply(old_params, obs)
+        action = jax.random.categorical(keys[3], logits)
+        advantage = 2.0 * jax.random.normal(keys[4], (64,)) + 0.5
+        target = old_value + jax.random.normal(keys[5], (64,))
+        batch = ppo.Minibatch(obs, action, ppo.log_prob(logits, action), old_value, advantage, target)
+        return old_params, new_params, batch
+
+    return (network.apply, *arrays())
 
 
 def _reference_loss(params, apply, batch, clip_eps, vf_coef, ent_coef):
