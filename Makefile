@@ -11,11 +11,12 @@ NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 export JAX_PLATFORMS ?= cpu
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup test test-lib test-notebooks book lab chapters execute lock clean
+.PHONY: help setup test test-lib test-notebooks book bench lab chapters execute lock clean
 
 help:
 	@echo "make test      set up .venv if needed, then run every test (library, sync, notebooks, book)"
 	@echo "make book      set up .venv if needed, then build the static site in jupyter_book/_build/html"
+	@echo "make bench     measure the course's code against gymnax, gymnasium and Python loops (~5 min)"
 	@echo "make lab       JupyterLab on the chapters (.py files open as notebooks)"
 	@echo "make chapters  regenerate chapters/ from solutions/ (never overwrites a chapter you edited)"
 	@echo "make execute   re-run every solution notebook whose .py changed, storing its outputs"
@@ -42,6 +43,11 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build jupyter_book --warningiserror --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/jupyter_book/_build/html/index.html"
+
+# The bench extra (gymnax) is locked apart and laid over .venv with --no-deps: see the lock's header.
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet --no-deps -r benchmarks/requirements-bench.lock
+	$(BIN)/python -m benchmarks --book jupyter_book
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/ $(if $(filter 0,$(shell id -u)),--allow-root)

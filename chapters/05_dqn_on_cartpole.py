@@ -404,7 +404,7 @@ print(f"speed-up:                 {article_rate / loop.steps_per_second:7.1f}x")
 # removes all of that. What it cannot remove is the arithmetic of the gradient updates, and on two
 # CPU cores that is a large part of the time. The bigger the network and the fewer the Python steps
 # per update, the smaller the gap: on the tuned configuration (a 128-128 network, an update every 4
-# steps) `make bench` measures less than twice.
+# steps) `make bench` measures about two times (see the book's benchmarks appendix).
 #
 # The same arithmetic limits `vmap` here: 8 seeds cost nearly 8 times one seed, because the cores are
 # already busy with one seed's matrix products. What the compiled loop gives you on a laptop is a

@@ -13,13 +13,13 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def lock_pins() -> dict[str, str]:
+def lock_pins(path: Path = ROOT / "requirements.lock") -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "requirements.lock").read_text().splitlines():
+    for line in path.read_text().splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"requirements.lock: '{line}' is not pinned with =="
+            assert version, f"{path.name}: '{line}' is not pinned with =="
             pins[canonicalize_name(name)] = version
     return pins
 
@@ -28,10 +28,15 @@ def pyproject() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
+# Extras that live outside the course environment, each with its own lock (installed by its make target).
+SEPARATE_LOCKS = {"bench": ROOT / "benchmarks" / "requirements-bench.lock"}
+
+
 def pyproject_requirements() -> list[Requirement]:
+    """The requirements of the course environment: dependencies and every extra but SEPARATE_LOCKS."""
     project = pyproject()["project"]
-    listed = project["dependencies"] + [req for group in project["optional-dependencies"].values() for req in group]
-    return [Requirement(text) for text in listed]
+    groups = [group for name, group in project["optional-dependencies"].items() if name not in SEPARATE_LOCKS]
+    return [Requirement(text) for text in project["dependencies"] + [req for group in groups for req in group]]
 
 
 def environment_yml() -> dict:
@@ -100,3 +105,16 @@ def test_the_running_environment_is_the_locked_one():
     for name in ("jax", "jaxlib", "dm-haiku", "optax", "gymnasium", "numpy"):
         assert version(name) == pins[name], f"installed {name} {version(name)}, locked {pins[name]}"
     assert sys.version_info >= (3, 11)
+
+
+def test_each_separately_locked_extra_is_pinned_in_its_own_lock_without_contradicting_the_course():
+    extras = pyproject()["project"]["optional-dependencies"]
+    course = lock_pins()
+    for name, path in SEPARATE_LOCKS.items():
+        pins = lock_pins(path)
+        for requirement in map(Requirement, extras[name]):
+            package = canonicalize_name(requirement.name)
+            assert package in pins, f"{requirement.name} (extra '{name}') is not in {path.name}"
+            assert pins[package] in requirement.specifier, f"{path.name} pins {package}=={pins[package]}"
+        clashes = {package for package in pins if package in course and pins[package] != course[package]}
+        assert not clashes, f"{path.name} would change packages of the course environment: {sorted(clashes)}"

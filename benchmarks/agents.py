@@ -1,0 +1,161 @@
+"""Training throughput of the course's DQN and PPO, and wall time until they reach a return of 475.
+
+"Steps" are environment steps. A compiled run cannot stop when it succeeds, so the time to 475 is the
+run's time up to the update (PPO) or evaluation (DQN) that first reaches 475: the measured time of
+the whole run times the fraction of the work done by then (each update or evaluation chunk costs
+the same), plus compilation for the "first call" figure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+import warnings
+from typing import Any
+
+import jax
+import numpy as np
+
+from benchmarks.measure import measure_jitted
+from course_lib.agents import dqn, dqn_python_loop, ppo
+
+THRESHOLD = 475.0
+DQN_SOLVE_SEED = 0  # the seed of the DQN time-to-475 run
+
+
+def first_at_least(values: np.ndarray, threshold: float = THRESHOLD) -> int | None:
+    """Index of the first value >= threshold (NaN never counts), or None."""
+    hits = np.flatnonzero(np.nan_to_num(np.asarray(values, dtype=float), nan=-np.inf) >= threshold)
+    return int(hits[0]) if hits.size else None
+
+
+def time_to_threshold(values: np.ndarray, steps_per_entry: int, seconds: dict[str, float]) -> dict[str, Any]:
+    """When ``values`` (one per equal chunk of work) first reach 475: steps and wall time."""
+    index = first_at_least(values)
+    if index is None:
+        return {"reached": False, "steps": None, "steady_seconds": None, "first_call_seconds": None}
+    fraction = (index + 1) / len(values)
+    return {
+        "reached": True,
+        "steps": (index + 1) * steps_per_entry,
+        "steady_seconds": seconds["steady"] * fraction,
+        "first_call_seconds": seconds["compile"] + seconds["steady"] * fraction,
+    }
+
+
+def dqn_scan(config: dqn.DQNConfig, repeats: int) -> dict[str, Any]:
+    """``jit(dqn.make_train(config))`` with evaluation off: one seed, steps per second."""
+    config = dataclasses.replace(config, eval_every=0)
+    measured, _ = measure_jitted(dqn.make_train(config), jax.random.key(0), repeats=repeats)
+    return {
+        "steps": config.num_steps,
+        "steps_per_second": config.num_steps / measured.steady,
+        "steps_per_second_with_compile": config.num_steps / measured.first_call,
+        **measured.as_dict(),
+    }
+
+
+def dqn_python(config: dqn.DQNConfig, repeats: int) -> dict[str, Any]:
+    """The Python-loop DQN on gymnasium: steady steps per second (second half of each run), median."""
+    results = [dqn_python_loop.train(config, config.num_steps, seed) for seed in range(repeats)]
+    rates = [result.steps_per_second for result in results]
+    seconds = [result.seconds for result in results]
+    return {
+        "steps": config.num_steps,
+        "steps_per_second": statistics.median(rates),
+        "steps_per_second_with_compile": config.num_steps / statistics.median(seconds),
+        "rates": rates,
+        "seconds": seconds,
+    }
+
+
+def dqn_time_to_solve(config: dqn.DQNConfig, seed: int, repeats: int) -> dict[str, Any]:
+    """One seed of ``config`` with greedy evaluations (20 episodes every ``eval_every`` steps)."""
+    measured, result = measure_jitted(dqn.make_train(config), jax.random.key(seed), repeats=repeats)
+    returns = np.asarray(result.eval_returns)
+    return {
+        "seed": seed,
+        "num_steps": config.num_steps,
+        "eval_every": config.eval_every,
+        "best_evaluation": float(returns.max()),
+        **measured.as_dict(),
+        **time_to_threshold(returns, config.eval_every, measured.as_dict()),
+    }
+
+
+def run_dqn(quick: bool, repeats: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    article = dataclasses.replace(dqn.ARTICLE_CONFIG, eval_every=0)
+    tuned = dataclasses.replace(dqn.TUNED_CONFIG, num_steps=20_000, eval_every=0)
+    if quick:
+        article = dataclasses.replace(article, num_steps=400)
+        tuned = dataclasses.replace(tuned, num_steps=1_200, learning_starts=1_000)
+    out: dict[str, Any] = {
+        "article": {"scan": dqn_scan(article, repeats), "python_loop": dqn_python(article, repeats)},
+        "tuned": {"scan": dqn_scan(tuned, repeats), "python_loop": dqn_python(tuned, repeats)},
+    }
+    solve_config = dqn.TUNED_CONFIG
+    if quick:
+        solve_config = dataclasses.replace(solve_config, num_steps=1_200, learning_starts=1_000, eval_every=600,
+                                           eval_episodes=2)  # fmt: skip
+    out["time_to_475"] = dqn_time_to_solve(solve_config, seed=DQN_SOLVE_SEED, repeats=repeats)
+    out["seconds"] = time.perf_counter() - started
+    return out
+
+
+def ppo_runs(config: ppo.PPOConfig, num_seeds: int | None, repeats: int) -> dict[str, Any]:
+    """``jit(ppo.make_train(config))`` on one key (``num_seeds`` None) or ``jit(vmap(...))`` on several."""
+    train = ppo.make_train(config)
+    if num_seeds is None:
+        fn, keys, seeds = train, jax.random.key(0), 1
+    else:
+        fn, keys, seeds = jax.vmap(train), jax.random.split(jax.random.key(0), num_seeds), num_seeds
+    measured, result = measure_jitted(fn, keys, repeats=repeats)
+    steps = config.num_updates * config.num_envs * config.num_steps * seeds
+    curves = np.asarray(result.mean_returns).reshape(seeds, -1)  # NaN: no episode ended in that update
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column is a mean of nothing: NaN
+        mean_curve = trailing_mean(np.nanmean(curves, axis=0), SMOOTHING)
+    final = np.nanmean(curves[:, -20:], axis=1)
+    steps_per_update = config.num_envs * config.num_steps
+    return {
+        "seeds": seeds,
+        "steps": steps,
+        "steps_per_second": steps / measured.steady,
+        "steps_per_second_with_compile": steps / measured.first_call,
+        "final_mean_return": final.tolist(),
+        "seeds_at_least_475": int((final >= THRESHOLD).sum()),
+        **measured.as_dict(),
+        # Time until the mean over seeds (of each update's finished episodes) first reaches 475.
+        "time_to_475": time_to_threshold(mean_curve, steps_per_update, measured.as_dict()),
+    }
+
+
+SMOOTHING = 10  # PPO's time to 475 is read from the mean over the last 10 updates (5,120 steps per seed)
+
+
+def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
+    """Mean of the last ``window`` entries (fewer at the start), NaNs skipped; NaN until one is seen.
+
+    One update's mean return is the mean of the few episodes that ended in it: a single lucky episode
+    of 500 would otherwise count as "reached 475"."""
+    values = np.asarray(values, dtype=float)
+    seen = ~np.isnan(values)
+    sums = np.cumsum(np.where(seen, values, 0.0))
+    counts = np.cumsum(seen)
+    sums[window:] = sums[window:] - sums[:-window].copy()
+    counts[window:] = counts[window:] - counts[:-window].copy()
+    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def run_ppo(quick: bool, repeats: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    config = ppo.PUREJAXRL_CONFIG
+    num_seeds = 16
+    if quick:
+        config = dataclasses.replace(config, total_timesteps=4 * 512)
+        num_seeds = 2
+    out = {"one_seed": ppo_runs(config, None, repeats), "many_seeds": ppo_runs(config, num_seeds, repeats)}
+    out["seconds"] = time.perf_counter() - started
+    return out
