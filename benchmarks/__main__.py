@@ -12,6 +12,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def write(results: dict[str, Any], out: Path, book: Path | None) -> None:
     report.plot(results, str(out / f"results{suffix}.png"))
     if book is not None:
         book.mkdir(parents=True, exist_ok=True)
-        report.plot(results, str(book / "benchmarks.png"))
+        shutil.copyfile(out / f"results{suffix}.png", book / "benchmarks.png")
         (book / "benchmarks.md").write_text(BOOK_PAGE.format(table=table))
 
 

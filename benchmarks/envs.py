@@ -17,8 +17,9 @@ import gymnasium as gym
 import jax
 import numpy as np
 
-from benchmarks.measure import measure_jitted, median_seconds
+from benchmarks.measure import measure_jitted
 from course_lib.envs import CartPole, auto_reset
+from course_lib.timing import time_call
 
 NUM_ACTIONS = 2
 
@@ -90,9 +91,10 @@ def gymnasium_single(num_steps: int, repeats: int) -> dict[str, Any]:
             if terminated or truncated:
                 env.reset()
 
-    steady, runs = median_seconds(run, repeats)
+    timing = time_call(run, repeats=repeats)  # the first run warms up; the median is of the others
     env.close()
-    return {"steps": num_steps, "steps_per_second": num_steps / steady, "steady": steady, "runs": list(runs)}
+    return {"steps": num_steps, "steps_per_second": num_steps / timing.median, "steady": timing.median,
+            "runs": list(timing.runs)}  # fmt: skip
 
 
 def gymnasium_vector(num_envs: int, num_steps: int, repeats: int) -> dict[str, Any]:
@@ -105,10 +107,11 @@ def gymnasium_vector(num_envs: int, num_steps: int, repeats: int) -> dict[str, A
         for action in actions:
             envs.step(action)
 
-    steady, runs = median_seconds(run, repeats)
+    timing = time_call(run, repeats=repeats)
     envs.close()
     steps = num_envs * num_steps
-    return {"steps": steps, "steps_per_second": steps / steady, "steady": steady, "runs": list(runs)}
+    return {"steps": steps, "steps_per_second": steps / timing.median, "steady": timing.median,
+            "runs": list(timing.runs)}  # fmt: skip
 
 
 def steps_for(num_envs: int, total: int, minimum: int, maximum: int = 200_000) -> int:

@@ -1,20 +1,20 @@
 """How every benchmark times a compiled function: compile apart, then the median of repeated runs.
 
-``jax.jit(fn).lower(*args).compile()`` is timed on its own, so "compile" is compilation only; the first
-call of the compiled function is timed next (it includes one-time allocations), then ``repeats`` more
-calls, whose median is the steady state. JAX dispatches asynchronously, so every call waits for its
-result.
+``jax.jit(fn).lower(*args).compile()`` is timed on its own, so "compile" is compilation only; then
+:func:`course_lib.timing.time_call` times the first call of the compiled function (it includes
+one-time allocations) and ``repeats`` more, whose median is the steady state.
 """
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import jax
+
+from course_lib.timing import time_call
 
 
 @dataclass(frozen=True)
@@ -31,26 +31,17 @@ class Measured:
         return {**asdict(self), "runs": list(self.runs)}
 
 
-def median_seconds(fn: Callable[[], Any], repeats: int) -> tuple[float, tuple[float, ...]]:
-    """Run ``fn()`` ``repeats`` times, waiting for each result; the median and every time."""
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs), tuple(runs)
-
-
 def measure_jitted(fn: Callable, *args: Any, repeats: int) -> tuple[Measured, Any]:
     """Compile ``jax.jit(fn)`` for ``args``, call it once, then ``repeats`` times; the timings and the
     last result."""
     start = time.perf_counter()
     compiled = jax.jit(fn).lower(*args).compile()
     compile_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    result = jax.block_until_ready(compiled(*args))
-    first_run = time.perf_counter() - start
-    steady, runs = median_seconds(lambda: compiled(*args), repeats)
-    return Measured(compile_seconds, compile_seconds + first_run, steady, runs), result
+    last = []
+
+    def call(*args: Any) -> Any:  # keeps its result, so a long run need not be repeated to read it
+        last[:] = [compiled(*args)]
+        return last[0]
+
+    timing = time_call(call, *args, repeats=repeats)
+    return Measured(compile_seconds, compile_seconds + timing.first, timing.median, timing.runs), last[0]

@@ -19,11 +19,12 @@ from course_lib import _validate
 
 @dataclass(frozen=True)
 class Timing:
-    """``first``: seconds of the first call (compile + run); ``median``: seconds of later calls."""
+    """``first``: seconds of the first call (compile + run); ``median``: of the later calls, all in ``runs``."""
 
     first: float
     median: float
     repeats: int
+    runs: tuple[float, ...] = ()
 
 
 def time_call(fn: Callable[..., Any], *args: Any, repeats: int = 3, **kwargs: Any) -> Timing:
@@ -37,4 +38,4 @@ def time_call(fn: Callable[..., Any], *args: Any, repeats: int = 3, **kwargs: An
         start = time.perf_counter()
         jax.block_until_ready(fn(*args, **kwargs))
         runs.append(time.perf_counter() - start)
-    return Timing(first=first, median=statistics.median(runs), repeats=repeats)
+    return Timing(first=first, median=statistics.median(runs), repeats=repeats, runs=tuple(runs))

@@ -22,6 +22,7 @@ def test_time_call_separates_the_first_call_and_counts_repeats():
     timing = time_call(work, jnp.arange(10.0), repeats=4)
     assert len(calls) == 5 and timing.repeats == 4
     assert timing.first >= 0 and timing.median >= 0
+    assert len(timing.runs) == 4 and timing.median == np.median(timing.runs)
     with pytest.raises(ValueError, match="repeats"):
         time_call(work, jnp.arange(3.0), repeats=0)
 
