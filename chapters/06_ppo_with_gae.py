@@ -395,11 +395,11 @@ variants = {
 }
 SEEDS_EACH = 2
 small = dataclasses.replace(config, total_timesteps=80_000)
-knobs = jax.tree.map(
+knobs = jax.tree.map(  # every field (10,): 5 variants x 2 seeds, each value repeated
     lambda *values: jnp.repeat(jnp.array(values, jnp.float32), SEEDS_EACH),
     *variants.values(),
 )
-keys = jnp.concatenate(
+keys = jnp.concatenate(  # (10,): the same 2 seeds for every variant
     [jax.random.split(jax.random.key(7), SEEDS_EACH)] * len(variants)
 )
 compiling = ThreadPoolExecutor(max_workers=1).submit(
