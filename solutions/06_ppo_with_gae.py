@@ -34,7 +34,7 @@
 # terminated vs truncated) and chapter 05 (a training run as one pure function).
 #
 # **Time and compute.** The notebook runs top to bottom in about 70 seconds on 2 CPU cores, kernel
-# start included (63 to 79 s measured with `make execute`); 26 to 33 of them are 16 PPO runs of 250,000
+# start included (63 to 83 s measured with `make execute`); 26 to 35 of them are 16 PPO runs of 250,000
 # steps each. No GPU needed.
 
 # %%
@@ -413,15 +413,17 @@ print(
 # 176,000 of its 500,000 steps. Four times the step size on half the budget, still annealed to 0,
 # solves it as reliably (64 of 64 runs, on four sets of 16 seeds, when we chose it) and halves the
 # wait: 16 runs of about 250,000 steps, 4 million environment steps, about 25 seconds of arithmetic.
-# All else is PureJaxRL's configuration. A larger step is not free in general: it is what PPO's clip
-# guards against, and on a harder task it is the first thing to make training unstable.
+# All else is PureJaxRL's configuration (`ppo.FAST_CARTPOLE_CONFIG`). A larger step is not free in
+# general: it is what PPO's clip guards against, and on a harder task it is the first thing to make
+# training unstable.
 
 # %%
-seeds_config = dataclasses.replace(config, learning_rate=1e-3, total_timesteps=250_000)
+seeds_config = ppo.FAST_CARTPOLE_CONFIG
+for field in dataclasses.fields(config):  # what differs from PureJaxRL's configuration
+    ours, theirs = getattr(seeds_config, field.name), getattr(config, field.name)
+    if ours != theirs:
+        print(f"{field.name}: {ours:,} (PureJaxRL: {theirs:,})")
 seeds_steps = seeds_config.num_updates * seeds_config.num_envs * seeds_config.num_steps
-print(
-    f"{seeds_steps:,} steps per seed, step size {seeds_config.learning_rate} annealed"
-)
 
 # %% [markdown]
 # A word on the `compiler_options=QUICK_COMPILE` we have been passing to `jax.jit` since REINFORCE,

@@ -14,7 +14,7 @@ on its own; the chapter's exercises are :func:`course_lib.returns.gae` and :func
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import haiku as hk
@@ -95,6 +95,12 @@ class PPOConfig:
 
 PUREJAXRL_CONFIG = PPOConfig()
 """PureJaxRL's CartPole-v1 configuration (``purejaxrl/ppo.py``), with truncation bootstrapped."""
+
+FAST_CARTPOLE_CONFIG = replace(PUREJAXRL_CONFIG, learning_rate=1e-3, total_timesteps=250_000)
+"""PureJaxRL's configuration at four times the step size on half the steps: chapter 06's 16 seeds. On
+CartPole it solves as reliably in half the time (64 of 64 runs on four sets of 16 seeds when chosen;
+PureJaxRL's own first reaches 475 after about 176,000 of its 500,000 steps). Not a general recipe: a
+larger step is what PPO's clipping guards against, and on harder tasks it destabilises first."""
 
 
 # --- The policy: a categorical distribution from logits. ---------------------------------------------------
