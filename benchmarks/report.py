@@ -171,7 +171,8 @@ def plot(results: dict[str, Any], path: str) -> None:
         (f"PPO, course_lib, {ppo['many_seeds']['seeds']} seeds (vmap)", ppo["many_seeds"]["steps_per_second"], "C0"),
     ]
     right.barh([b[0] for b in bars], [b[1] for b in bars], color=[b[2] for b in bars])
-    right.axvline(DQN_TARGET, color="C3", linewidth=0.8, linestyle="--")
+    right.axvline(DQN_TARGET, color="C3", linewidth=0.8, linestyle="--", label=f"DQN target, {DQN_TARGET:,.0f}")
+    right.legend(fontsize=8, loc="upper right")
     right.set(xscale="log", xlabel="environment steps per second (steady)", title="Training")
     right.invert_yaxis()
     right.grid(alpha=0.3, axis="x", which="both")
