@@ -19,20 +19,15 @@ import numpy as np
 
 from benchmarks.measure import measure_jitted
 from course_lib.agents import dqn, dqn_python_loop, ppo
+from course_lib.curves import first_at_least, trailing_mean
 
 THRESHOLD = 475.0
 DQN_SOLVE_SEED = 0  # the seed of the DQN time-to-475 run
 
 
-def first_at_least(values: np.ndarray, threshold: float = THRESHOLD) -> int | None:
-    """Index of the first value >= threshold (NaN never counts), or None."""
-    hits = np.flatnonzero(np.nan_to_num(np.asarray(values, dtype=float), nan=-np.inf) >= threshold)
-    return int(hits[0]) if hits.size else None
-
-
 def time_to_threshold(values: np.ndarray, steps_per_entry: int, seconds: dict[str, float]) -> dict[str, Any]:
     """When ``values`` (one per equal chunk of work) first reach 475: steps and wall time."""
-    index = first_at_least(values)
+    index = first_at_least(values, THRESHOLD)
     if index is None:
         return {"reached": False, "steps": None, "steady_seconds": None, "first_call_seconds": None}
     fraction = (index + 1) / len(values)
@@ -133,20 +128,6 @@ def ppo_runs(config: ppo.PPOConfig, num_seeds: int | None, repeats: int) -> dict
 
 
 SMOOTHING = 10  # PPO's time to 475 is read from the mean over the last 10 updates (5,120 steps per seed)
-
-
-def trailing_mean(values: np.ndarray, window: int) -> np.ndarray:
-    """Mean of the last ``window`` entries (fewer at the start), NaNs skipped; NaN until one is seen.
-
-    One update's mean return is the mean of the few episodes that ended in it: a single lucky episode
-    of 500 would otherwise count as "reached 475"."""
-    values = np.asarray(values, dtype=float)
-    seen = ~np.isnan(values)
-    sums = np.cumsum(np.where(seen, values, 0.0))
-    counts = np.cumsum(seen)
-    sums[window:] = sums[window:] - sums[:-window].copy()
-    counts[window:] = counts[window:] - counts[:-window].copy()
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
 def run_ppo(quick: bool, repeats: int) -> dict[str, Any]:
