@@ -53,6 +53,7 @@ from IPython.display import HTML
 
 from course_lib import plotting, returns, rollouts
 from course_lib.agents import ppo
+from course_lib.curves import first_at_least, trailing_mean
 from course_lib.envs import CartPole
 from course_lib.envs.rendering import animate_episode
 from course_lib.exercises import ch06
@@ -369,13 +370,12 @@ print(
     "mean return of the episodes in the last 20 updates:",
     np.nanmean(one_curve[-20:]).round(1),
 )
-over_10 = np.nanmean(np.lib.stride_tricks.sliding_window_view(one_curve, 10), axis=1)
-assert (over_10 >= 475).any(), "one seed of PPO should reach a mean return of 475"
-# updates until the first 10-update mean at 475 or more
-first_solved = int(np.argmax(over_10 >= 475)) + 10
+over_10 = trailing_mean(one_curve, 10)  # the mean over the last 10 updates
+first_solved = first_at_least(over_10, 475)  # an update's index, or None
+assert first_solved is not None, "one seed of PPO should reach a mean return of 475"
 print(
     f"first at 475 or more (mean over 10 updates) after "
-    f"{first_solved * config.num_envs * config.num_steps:,} of {steps_total:,} steps"
+    f"{(first_solved + 1) * config.num_envs * config.num_steps:,} of {steps_total:,} steps"
 )
 clip_fraction = np.asarray(one_seed.metrics.clip_fraction)
 print(
@@ -439,19 +439,10 @@ print(
 curves = np.asarray(
     results.mean_returns
 )  # (seeds, updates); NaN where no episode ended
-# Updates in which no episode ended (long episodes near the end) carry the last value forward.
-filled = curves.copy()
-for t in range(1, filled.shape[1]):
-    filled[:, t] = np.where(np.isnan(filled[:, t]), filled[:, t - 1], filled[:, t])
-filled = np.nan_to_num(filled)
-WINDOW = 10  # a moving average over 10 updates (5,120 steps), to read the trend
-smoothed = np.stack(
-    [np.convolve(row, np.ones(WINDOW) / WINDOW, mode="valid") for row in filled]
-)
+WINDOW = 10  # a trailing mean over 10 updates (5,120 steps), to read the trend
+smoothed = trailing_mean(curves, WINDOW)  # (seeds, updates), NaNs skipped
 update_steps = (
-    np.arange(WINDOW, curves.shape[1] + 1)
-    * seeds_config.num_envs
-    * seeds_config.num_steps
+    np.arange(1, curves.shape[1] + 1) * seeds_config.num_envs * seeds_config.num_steps
 )
 fig, ax = plotting.new_axes(8, 3.5)
 for curve in smoothed:
