@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
+from course_lib import stats
+
 
 def learning_curve(
     ax: Axes,
@@ -23,8 +25,8 @@ def learning_curve(
         curves: ``(num_runs, num_points)``: one row per seed (or agent).
         x: ``(num_points,)`` x positions; defaults to 0, 1, 2, ...
         label, color: passed to matplotlib.
-        band: ``"ci95"`` for a 95 % confidence interval of the mean (1.96 standard errors, a normal
-            approximation that suits 8 or more runs), ``"std"`` for one standard deviation of the runs.
+        band: ``"ci95"`` for a 95 % confidence interval of the mean (Student t, from
+            ``stats.half_widths``), ``"std"`` for one standard deviation of the runs.
     """
     curves = np.asarray(curves, dtype=float)
     if curves.ndim != 2:
@@ -36,8 +38,10 @@ def learning_curve(
     if x.shape != (num_points,):
         raise ValueError(f"x must have shape ({num_points},) to match curves, got shape {x.shape}")
     mean = curves.mean(axis=0)
-    spread = curves.std(axis=0, ddof=1) if num_runs > 1 else np.zeros(num_points)
-    half_width = 1.96 * spread / np.sqrt(num_runs) if band == "ci95" else spread
+    if band == "ci95":
+        half_width = stats.half_widths(curves)
+    else:
+        half_width = curves.std(axis=0, ddof=1) if num_runs > 1 else np.zeros(num_points)
     (line,) = ax.plot(x, mean, label=label, color=color)
     ax.fill_between(x, mean - half_width, mean + half_width, color=line.get_color(), alpha=0.25, linewidth=0)
     return ax
