@@ -66,8 +66,8 @@ np.set_printoptions(precision=3, suppress=True)
 # $G_t = r_t + \gamma r_{t+1} + \gamma^2 r_{t+2} + \dots$ from chapter 00.
 #
 # Our environment is a maze, `course_lib`'s `GridWorld`. The agent starts at `S` and moves up, right,
-# down or left; walls (`#`) and the edge block it. Each step costs 0.01; reaching the goal `G` pays
-# 1.0 and ends the episode.
+# down or left; walls (`#`) and the edge block it. Each step costs 0.01, except the step that reaches
+# the goal `G`: that one pays 1.0 instead, and ends the episode.
 
 # %%
 maze = GridWorld()  # the default layout: 6 rows, 8 columns
@@ -84,10 +84,14 @@ print(
 # * **truncated**: we stopped the episode from outside, here after 100 steps. The agent was not
 #   done; had we let it go on, more rewards would have followed.
 #
-# Environments in `course_lib` follow gymnasium's interface: `reset(key)` returns the first observation
-# and the environment's state, and `step(key, state, action)` returns
-# `(obs, state, reward, terminated, truncated, info)`. Here is one episode of a random agent, in a plain
-# Python loop (with the environment's `step` compiled by `jax.jit`, so the loop is quick):
+# Environments in `course_lib` follow the interface of gymnax, gymnasium's functional cousin in JAX:
+# gymnasium keeps the environment's state inside an object, while here it is passed in and returned.
+# `reset(key, params)` returns the first observation and the state, and
+# `step(key, state, action, params)` returns `(obs, state, reward, terminated, truncated, info)`. You
+# may leave out `params` (here the layout, the rewards and the time limit): it defaults to
+# `env.default_params`. One difference from gymnax: our `step` never starts a new episode by itself
+# (more on that below). Here is one episode of a random agent, in a plain Python loop (with the
+# environment's `step` compiled by `jax.jit`, so the loop is quick):
 
 # %%
 maze_step = jax.jit(maze.step)
@@ -111,7 +115,8 @@ print(
 
 # %% [markdown]
 # The random agent wanders for 100 steps and is cut off: truncated, not terminated. The shortest path
-# takes 21 steps, for a return of $1 - 20 \times 0.01 = 0.80$. Let us learn it.
+# takes 21 steps: 20 that cost 0.01 each and a last one that pays 1.0, for a return of
+# $1 - 20 \times 0.01 = 0.80$. Let us learn it.
 #
 # ## Q-values and the Bellman optimality equation
 #
@@ -418,11 +423,15 @@ for name, rate, compile_seconds in rows:
     compiled = "" if compile_seconds is None else f"{compile_seconds:.1f}"
     print(f"{name:32}{rate:>18,.0f}{compiled:>14}")
 print(f"jit(vmap(scan)) is {rows[2][1] / python_rate:,.0f} times the Python loop")
+print(f"jit(scan), one agent, is {rows[1][1] / python_rate:,.0f} times the Python loop")
+print(f"{NUM_SEEDS} agents take {many.median / one.median:.1f} times as long as one")
 
 # %% [markdown]
-# Compiling costs a second or two, once. After that, a single jitted agent runs many thousand times
-# faster than the Python loop, and 32 agents cost little more than one: the CPU's vector units
-# do the 32 table updates side by side. (Those steps include the greedy evaluation episodes.)
+# Compiling costs a few seconds at most, once. After that, a single jitted agent runs about two
+# thousand times as fast as the Python loop, and 32 agents take only two or three times as long as
+# one, not 32 times: the CPU's vector units do the 32 table updates side by side. (The last lines of the
+# table print both factors for the machine that ran it. Those steps include the greedy evaluation
+# episodes.)
 #
 # ## Exploration: a greedy agent gets stuck
 #
