@@ -216,7 +216,7 @@ def step(state, action, params=params):
 # 5,000 steps with our `step` from the same states, in one `vmap`. gymnasium computes in float64, we
 # in float32, so we expect agreement to about 1e-6, not to the last bit.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 rng = np.random.default_rng(0)
 env = gymnasium.wrappers.TimeLimit(CartPoleEnv(), max_episode_steps=500)
 before, times, actions, after, gym_flags = [], [], [], [], []
@@ -252,6 +252,7 @@ print(
     ", ".join(f"{d:.1e}" for d in difference),
 )
 print(f"terminated and truncated agree on {flags_agree:.2%} of steps")
+# The last digits above differ between CPUs (rounding inside XLA); the checks do not.
 assert difference.max() < 1e-5, (
     "the dynamics should match gymnasium's to float32 precision"
 )
@@ -263,7 +264,7 @@ assert flags_agree == 1.0
 # controller:
 
 
-# %%
+# %% tags=["nbval-ignore-output"]
 def controller(obs):
     """Push towards where the pole is falling: a proportional-derivative rule on angle and position."""
     return int(obs[2] + 0.5 * obs[3] + 0.01 * obs[0] + 0.1 * obs[1] > 0)
@@ -285,21 +286,24 @@ ax_theta.plot(np.degrees(gym_theta), label="gymnasium (float64)")
 ax_theta.plot(np.degrees(our_theta), "--", label="course_lib (float32, JAX)")
 ax_theta.set(xlabel="step", ylabel="θ (degrees)", title="The same 200 actions")
 ax_theta.legend()
-ax_diff.semilogy(np.abs(np.array(gym_theta) - np.array(our_theta)) + 1e-12)
+theta_gap = np.abs(np.array(gym_theta) - np.array(our_theta))  # (200,) radians
+ax_diff.semilogy(theta_gap + 1e-12)
 ax_diff.set(
     xlabel="step", ylabel="|difference in θ| (rad)", title="How far apart they drift"
 )
 plt.show()
-print(
-    f"largest difference in θ over 200 steps: {np.abs(np.array(gym_theta) - our_theta).max():.1e} rad"
-)
+print(f"largest difference in θ over 200 steps: {theta_gap.max():.1e} rad")
+# How far they drift differs between CPUs; that they agree at first and stay close does not.
+assert theta_gap[:50].max() < 1e-5, "the first 50 steps should agree closely"
+assert theta_gap.max() < 0.1, "after 200 steps the two should still be within 0.1 rad"
 
 # %% [markdown]
-# The curves stay together for a long time and then drift apart. Nothing is wrong: an upright pole is
-# unstable, so it amplifies any difference exponentially, here the float32 rounding of our start state
-# and of each step (about 1e-7). The same would happen between two float64 runs whose starts differed
-# in the last digit. That is why the test suite (`tests/test_cartpole.py`) compares step by step, over
-# 10,000 transitions that end in both termination and truncation, not whole trajectories.
+# The curves stay together for a long time and then drift apart, to a difference of the order of
+# 1e-2 rad after 200 steps. Nothing is wrong: an upright pole is unstable, so it amplifies any
+# difference exponentially, here the float32 rounding of our start state and of each step (about
+# 1e-7). The same would happen between two float64 runs whose starts differed in the last digit. That
+# is why the test suite (`tests/test_cartpole.py`) compares step by step, over 10,000 transitions that
+# end in both termination and truncation, not whole trajectories.
 #
 # ## Speed: one environment, or sixteen thousand
 #
