@@ -40,6 +40,7 @@
 
 # %%
 import dataclasses
+import functools
 import time
 
 import jax
@@ -252,12 +253,12 @@ print(
 )
 
 # %% [markdown]
-# Twenty thousand steps of DQN, each with a gradient update on a batch of 32, in under two seconds.
+# Twenty thousand steps of DQN, each with a gradient update on a batch of 32, in a few seconds.
 # (A callback is a trip from compiled code back to Python; report every thousand steps, not every
 # step.) The metrics tell us how the episodes went: where `done` is true, `episode_return` holds the
 # return of the episode that just ended (in CartPole, its length).
 
-# %%
+# %% tags=["nbval-ignore-output"]
 lengths = np.asarray(metrics.episode_return)[np.asarray(metrics.done)]
 print(
     f"{len(lengths)} episodes; the last ten lasted {lengths[-10:].astype(int).tolist()} steps"
@@ -271,7 +272,7 @@ plt.show()
 # Training episodes are played with exploration on. The test of a Q-network is its *greedy* policy:
 # `dqn.greedy_return` plays 20 episodes side by side with `vmap`, always taking the best action.
 
-# %%
+# %% tags=["nbval-ignore-output"]
 article_greedy = float(
     jax.jit(dqn.greedy_return, static_argnums=(0, 3))(
         parts, params, jax.random.key(1), 20
@@ -282,8 +283,9 @@ print(
 )
 
 # %% [markdown]
-# The article's configuration learns: its training episodes reach 500 now and then. But its greedy
-# policy does not solve CartPole, and three of its choices hold it back. A discount of 0.9 looks about
+# The article's configuration learns: its training episodes grow from a few dozen steps to a few
+# hundred. But in the book's run its greedy policy was far from solving CartPole, and three of its
+# choices hold it back. A discount of 0.9 looks about
 # 10 steps ahead (1 / (1 - 0.9)), and the cart drifts off the track over hundreds of steps, so the agent
 # cannot see that coming. A buffer of 512 transitions holds the last few episodes only, so replay is
 # nearly as correlated as learning online. And a target copied every 10 steps is hardly a target: the
@@ -334,7 +336,7 @@ print(
     f"{NUM_SEEDS} agents x {tuned.num_steps:,} steps in {tuned_seconds:.0f} s, compile included"
 )
 
-# %%
+# %% tags=["nbval-ignore-output"]
 tuned_parts = dqn.make_parts(tuned)
 fresh_returns = np.asarray(
     jax.jit(jax.vmap(lambda p, k: dqn.greedy_return(tuned_parts, p, k, 20)))(
@@ -370,10 +372,10 @@ ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
-# Read the grey lines, not only the mean. For the first 40,000 steps every seed sits near 100: the
+# Read the grey lines, not only the mean. For tens of thousands of steps the seeds sit near 100: the
 # pole stays up, but the policy lets the cart drift (in runs we inspected, those episodes ended with
-# the cart at the edge of the track). Then, one by one, the seeds break through to 500, between 44,000
-# and 59,000 steps here, and few of them *stay* there: at any moment some seeds are in a dip, so the
+# the cart at the edge of the track). Then, one by one, the seeds break through to 500 (in the book's
+# run between 44,000 and 59,000 steps), and few of them *stay* there: at any moment some seeds are in a dip, so the
 # mean never reaches 475. That is why the best parameters are kept, and why they are evaluated again
 # on new episodes. The assertions below are the chapter's claims:
 
@@ -382,7 +384,9 @@ best_seed = int(np.argmax(solved))
 assert fresh_returns[best_seed] >= 475, (
     "the kept parameters should solve CartPole on new episodes"
 )
-assert solved.sum() >= 6, f"expected at least 6 of 8 seeds to solve, got {solved.sum()}"
+# About 9 seeds in 10 solve (29 of 32 in the runs we tried); at that rate, 5 or more of 8 happens
+# 99.5 % of the time, so this claim holds on your machine too, whatever its seeds do.
+assert solved.sum() >= 5, f"expected at least 5 of 8 seeds to solve, got {solved.sum()}"
 
 # %% [markdown]
 # And what the training episodes of one seed looked like, coloured by whether they reached 200 and
@@ -402,7 +406,7 @@ plt.show()
 # %% [markdown]
 # ## Watching the trained agent
 
-# %%
+# %% tags=["nbval-ignore-output"]
 best_params = jax.tree.map(lambda leaf: leaf[best_seed], tuned_results.best_params)
 greedy = lambda key, obs: jnp.argmax(tuned_parts.q_network.apply(best_params, obs))
 episode = jax.jit(rollouts.run_episode, static_argnums=(0, 1))(
@@ -446,6 +450,52 @@ print(f"speed-up:                 {article_rate / loop.steps_per_second:7.1f}x")
 # hyper-parameters without a line of change, and free of the Python overhead that dominates small
 # networks.
 #
+# ## Same seed, another machine
+#
+# Run this chapter on your laptop and some numbers above will differ from the book's: the episode
+# counts, the greedy returns, the step at which a seed breaks through. Your code is not wrong, and
+# neither is the book's. Three facts explain it.
+#
+# **One key, one machine, one program: the same numbers.** A key fixes every random draw, and XLA's
+# compiled program is deterministic. Run a cell twice, restart the kernel, compare two processes, with
+# or without `jit`, on one core or two: bit for bit the same.
+#
+# **Another CPU runs another program.** XLA compiles for the instruction set it finds. A CPU with
+# AVX-512 adds 16 floats at once, one with AVX2 adds 8, an Apple M-series chip 4; a long sum is split
+# into different partial sums (where XLA vectorises it), and floating-point addition is not associative. The last bit differs:
+
+# %%
+values = [np.float32(v) for v in np.random.default_rng(0).normal(size=1_000)]
+forwards = functools.reduce(lambda total, v: np.float32(total + v), values, np.float32(0))
+backwards = functools.reduce(lambda total, v: np.float32(total + v), values[::-1], np.float32(0))
+print(f"the same 1,000 float32 numbers summed forwards:  {forwards:.9f}")
+print(f"                              and backwards:  {backwards:.9f}")
+assert forwards != backwards  # order changes the rounding
+
+# %% [markdown]
+# **Training turns the last bit into a different run.** A Q-value a hair larger flips one greedy
+# action when two actions are close; the episode goes another way, the buffer fills with other
+# transitions, and every later update differs. The same holds for a change of program on one machine:
+# a run inside `jax.vmap` is compiled differently from the same run alone. Measured for this course
+# (greedy returns at three evaluations of a short DQN run, seed 0; and chapter 03's comparison, mean
+# greedy return over the second half, 8 seeds each):
+#
+# | the same code, seed and library versions | result |
+# |---|---|
+# | DQN seed 0 alone, AMD EPYC (AVX2) | 9.6, 80.6, 185.0 |
+# | the same, inside a `vmap` of 1 | 9.6, 102.4, 207.4 |
+# | the same, inside a `vmap` of 2 or 4 | 9.6, 152.5, 110.1 |
+# | the same, alone, XLA told to use AVX only | 9.6, 132.7, 91.1 |
+# | chapter 03, online / uniform / prioritized, Intel Xeon (AVX-512) | 32.9 / 102.8 / 105.8 |
+# | the same machine, `XLA_FLAGS=--xla_cpu_max_isa=AVX` | 45.2 / 110.8 / 115.3 |
+#
+# One run's numbers are one machine's. **A claim that survives** is a claim about many seeds: the
+# 8 seeds above, with the assertion written for the rate (5 or more of 8), not for the book's 8 of 8;
+# chapter 03's "replay beats learning online", asserted only because the 95 % intervals over 8 seeds
+# do not overlap; chapter 06's ablations, 8 seeds per variant. With `vmap`, seeds cost one call. The
+# course's tests re-run every chapter with `XLA_FLAGS=--xla_cpu_max_isa=AVX`, another instruction
+# set on the same machine, and every claim must hold there too.
+#
 # ## Pitfalls
 #
 # * **Storing the reset observation.** With auto-reset, `next_obs` must be
@@ -459,14 +509,17 @@ print(f"speed-up:                 {article_rate / loop.steps_per_second:7.1f}x")
 # * **One seed.** Seed to seed, the same configuration breaks through at 44,000 steps, or at 59,000,
 #   or (on about one seed in ten, in our runs) not within 70,000. Train several and report them all;
 #   with `vmap` that is one call.
+# * **Quoting one machine's numbers as a result.** Another CPU gives another run from the same seed.
+#   State what holds over seeds, with an interval, and let the printout carry the rest.
 #
 # ## Summary
 #
 # You wrote a DQN step as a pure function of a state pytree, ran the whole training as one jitted
 # `lax.scan` (with an Optax schedule for epsilon and a progress bar through `jax.debug.callback`), and
 # trained 8 agents at once. The article's configuration learns but does not solve CartPole; a
-# configuration with a longer horizon, a large buffer and a slow target does: here on all 8 seeds
-# (29 of 32 over the seeds we tried), with the best parameters kept and checked on new episodes.
+# configuration with a longer horizon, a large buffer and a slow target does, on about 9 seeds in 10
+# (29 of 32 over the seeds we tried), with the best parameters kept and checked on new episodes. And
+# the same seed gives another run on another CPU, so a claim is made over seeds.
 #
 # **Next:** chapter 06 learns a policy directly, with PPO, and solves CartPole on nearly every seed.
 #
