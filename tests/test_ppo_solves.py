@@ -13,4 +13,7 @@ from course_lib.agents import ppo
 def test_ppo_solves_cartpole_on_new_seeds(config):
     results = jax.jit(jax.vmap(ppo.make_train(config)))(jax.random.split(jax.random.key(1), 4))
     final = np.nanmean(np.asarray(results.mean_returns)[:, -20:], axis=1)  # the last 20 updates
-    assert np.all(final >= 475), f"mean return over the last 20 updates, per seed: {final}"
+    # A claim over seeds that must hold on any CPU: another instruction set gives other runs. At the
+    # rate seen when the configurations were chosen (80 of 80 runs of the fast one), 3 or more of 4
+    # fails less than 2 % of the time even at a true rate of 95 %.
+    assert (final >= 475).sum() >= 3, f"mean return over the last 20 updates, per seed: {final}"
