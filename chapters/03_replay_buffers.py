@@ -179,7 +179,11 @@ buffer_sample = ch03.check_buffer_sample(buffer_sample)
 #
 # `course_lib.agents.dqn.make_train` is the whole DQN training run as one pure function (chapter 05
 # takes it apart). We configure it like chapter 02's agent (a 64-64 network, γ = 0.99, a target copied
-# every 250 steps, ε from 1 to 0.05 over 10,000 steps) and change only the replay:
+# every 250 steps, ε from 1 to 0.05 over 10,000 steps, Adam at 1e-3 with gradients clipped to norm 10)
+# and change only the replay, on a smaller budget than chapter 02's: 15,000 steps instead of 25,000,
+# with a greedy evaluation every 1,000 steps instead of every 1,250. So compare the agents here with
+# each other, not with chapter 02's plot, whose online agent had 10,000 more steps to learn. The two
+# agents:
 #
 # * **online**: a buffer of one transition and batches of one: learn from the latest step only;
 # * **uniform replay**: a buffer of 10,000, batches of 32 drawn uniformly, learning from step 1,000.
@@ -236,8 +240,8 @@ curves = {name: train_seeds(config) for name, config in configs.items()}
 #
 # $\alpha$ sets how strongly to prioritize ($\alpha = 0$ is uniform); $\epsilon$ keeps a transition
 # with a zero error from never being drawn again. New transitions enter with the largest priority seen
-# so far, so each is replayed at least once soon; after a transition is replayed, its priority is set to
-# its new $|\delta|$.
+# so far, so each is likely to be drawn soon after it arrives (likely, not certain: sampling is still
+# random); after a transition is replayed, its priority is set to its new $|\delta|$.
 #
 # ### Exercise 3.3: sampling probabilities from TD errors
 #
@@ -338,8 +342,9 @@ print(f"uniform vs prioritized replay: the intervals {uniform_vs_prioritized}")
 # prioritized replay climbed faster early and then ended level with uniform replay, and their intervals
 # overlapped. With 8 seeds that is all this run can say, and Schaul et al. too found prioritization's
 # gain varied a lot from game to game. Note also what it costs: each sample scans all priorities and
-# each update writes some back; compare the two times printed above (here prioritized replay took
-# about half as long again as uniform replay).
+# each update writes some back; compare the two times printed above (on the machine that built this
+# page prioritized replay took roughly one and a half times as long as uniform replay; the ratio
+# depends on the machine and on what else it is running).
 #
 # Your numbers will differ from the book's in the last digits, and one seed's curve may differ a lot:
 # chapter 05 explains why the same seed gives a different run on another CPU. The claims above are made

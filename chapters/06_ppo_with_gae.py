@@ -81,7 +81,10 @@ QUICK_COMPILE = {"xla_backend_optimization_level": 1}
 # We reuse pieces that this chapter builds properly later: `ppo.collect_rollout` plays 8 CartPoles
 # for 256 steps with the current policy, and `returns.gae` with zero values and $\lambda = 1$ is
 # exactly the return-to-go $G_t$, cut where an episode ends (and at the rollout's end, a small bias we
-# accept here).
+# accept here). The settings start from `ppo.PUREJAXRL_CONFIG`, the CartPole configuration of
+# PureJaxRL (Lu et al. 2022), a library that writes a whole PPO training run as one jitted JAX
+# function; you meet it properly below. For REINFORCE we change the rollout's size, and use a larger
+# step size that does not decay.
 
 # %% tags=["nbval-ignore-output"]
 reinforce_config = dataclasses.replace(
@@ -184,9 +187,9 @@ assert centred < raw
 
 # %% [markdown]
 # Subtracting a *baseline* (here the batch's mean return) leaves the expected gradient unchanged,
-# because $\mathbb{E}[\nabla \log \pi(a \mid s)] = 0$, and it cuts the scatter, here by about a
-# third with the crudest baseline there is, one number for all states. The best baseline
-# depends on the state: how good is it to be *here*? That is a value function $V(s)$, learned by a
+# because $\mathbb{E}[\nabla \log \pi(a \mid s)] = 0$, and it cuts the scatter: here it divides the
+# variance by about 1.4 (the last line above), with the crudest baseline there is, one number for
+# all states. The best baseline depends on the state: how good is it to be *here*? That is a value function $V(s)$, learned by a
 # second network, the **critic**. Weighting each action by how much better it did than the critic
 # expected, the **advantage** $A_t$, is the idea behind actor-critic methods, and behind PPO.
 #
@@ -197,9 +200,12 @@ assert centred < raw
 # the details that matter (Andrychowicz et al. 2021; Huang et al. 2022). Weights start **orthogonal**,
 # scaled:
 #
-# * `sqrt(2)` on hidden layers: an orthogonal matrix preserves the length of what goes through it, and
-#   the gain makes up for what the nonlinearity takes away, so signals neither die nor blow up with
-#   depth;
+# * `sqrt(2)` on hidden layers. An orthogonal matrix preserves the length of what goes through it, and
+#   a gain can make up for what the nonlinearity takes away. `sqrt(2)` is the gain for ReLU, which
+#   zeroes half its inputs (He et al. 2015); for tanh the usual gain is 5/3 (PyTorch's
+#   `calculate_gain` convention). PureJaxRL and CleanRL use orthogonal `sqrt(2)` on their tanh hidden
+#   layers all the same, a convention inherited from OpenAI Baselines, and with two layers it works
+#   well; we keep it so that our runs compare like for like with theirs;
 # * `0.01` on the policy head: the first logits are nearly equal, so the first policy is nearly uniform
 #   and explores both actions alike, instead of committing to whichever a random init favoured;
 # * `1.0` on the value head: values start at the scale of the inputs.
@@ -411,9 +417,11 @@ seeds_steps = seeds_config.num_updates * seeds_config.num_envs * seeds_config.nu
 # A word on the `compiler_options=QUICK_COMPILE` we have been passing to `jax.jit` since REINFORCE,
 # and a lesson about wall time: compiling is part of it. XLA compiles in two stages, its own
 # optimisations of the whole program, then LLVM turning each piece into machine code, at an
-# optimisation level of its own. At the default level, compiling the 16-seed program takes about 7
-# seconds on this machine; at level 1 about 3.5, and the program runs as fast. REINFORCE's 4 seeds
-# compile and run in 3 seconds instead of 6, the gradient scatter in 2 instead of 3. We measured
+# optimisation level of its own. At the default level, compiling the 16-seed program took two to
+# three times as long as at level 1 whenever we measured it (several seconds against a few; the
+# times depend on the machine and on what else it is running), and the program runs as fast.
+# REINFORCE's 4 seeds compiled and ran in 3 seconds instead of 6, the gradient scatter in 2 instead
+# of 3. We measured
 # each: for the one-seed program above the lower level saved nothing and ran 20 % slower, so it
 # keeps the default. The setting applies to one compilation only. It can also change the last bits of
 # a result, since LLVM may order floating-point arithmetic differently, and over thousands of updates
@@ -608,6 +616,7 @@ HTML(
 #   optimization algorithms. arXiv:1707.06347.
 # * Andrychowicz, M. et al. (2021). What matters for on-policy deep actor-critic methods? A large-scale
 #   study. *ICLR*.
+# * He, K., Zhang, X., Ren, S. & Sun, J. (2015). Delving deep into rectifiers. *ICCV*.
 # * Huang, S. et al. (2022). The 37 implementation details of proximal policy optimization. *ICLR
 #   Blog Track*.
 # * Lu, C. et al. (2022). Discovered policy optimisation. *NeurIPS* (PureJaxRL).

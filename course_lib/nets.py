@@ -56,9 +56,9 @@ def make_actor_critic(
     """Separate policy and value MLPs: observations ``(..., obs_dim)`` to ``(logits (..., num_actions), value (...))``.
 
     Orthogonal initialisation with the scales PPO implementations use (and that chapter 06 explains):
-    ``sqrt(2)`` on hidden layers (keeps activations' scale through tanh/relu layers), ``0.01`` on the
-    policy head (the first policy is almost uniform, so early exploration is not biased), ``1.0`` on the
-    value head. Biases start at zero.
+    ``sqrt(2)`` on hidden layers (the ReLU gain, which PureJaxRL, CleanRL and OpenAI Baselines use on
+    tanh layers too), ``0.01`` on the policy head (the first policy is almost uniform, so early
+    exploration is not biased), ``1.0`` on the value head. Biases start at zero.
     """
     _check_sizes(num_actions, hidden_sizes)
     act = _activation(activation)

@@ -59,7 +59,7 @@ def check_train_step(fn: Callable) -> Callable:
             "a step while learning, in the middle of an episode",
             (parts, states[20], key),
             hint="act epsilon-greedily with parts.epsilon(state.step); step parts.env; store "
-            "Transition(state.obs, action, reward, info['final_observation'], terminated) with uniform.add; "
+            "dqn.Transition(state.obs, action, reward, info['final_observation'], terminated) with uniform.add; "
             "then learn when step >= learning_starts and step % train_every == 0, where step = state.step + 1.",
         ),
         Case(
