@@ -470,8 +470,10 @@ plt.show()
 final = np.nanmean(curves[:, -20:], axis=1)
 print("final mean return per seed (last 20 updates):", final.round(1))
 print(f"seeds at 475 or more: {(final >= 475).sum()} of {NUM_SEEDS}")
-assert (final >= 475).sum() >= 15, (
-    "PPO should solve CartPole on at least 15 of 16 seeds"
+# 80 of 80 runs solved when this configuration was chosen: the rate is at least 0.96 (95 %
+# confidence), and at that rate 14 or more of 16 happens 98 % of the time, on any machine.
+assert (final >= 475).sum() >= 14, (
+    "PPO should solve CartPole on at least 14 of 16 seeds"
 )
 
 # %% [markdown]
