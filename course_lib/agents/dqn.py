@@ -255,14 +255,14 @@ def init_state(parts: DQNParts, key: jax.Array) -> DQNState:
         else uniform.init(config.buffer_size, example)
     )
     return DQNState(
-        params,
-        params,
-        parts.optimizer.init(params),
-        buffer,
-        obs,
-        env_state,
-        jnp.zeros((), jnp.float32),
-        jnp.zeros((), jnp.int32),
+        params=params,
+        target_params=params,
+        opt_state=parts.optimizer.init(params),
+        buffer=buffer,
+        obs=obs,
+        env_state=env_state,
+        episode_return=jnp.zeros((), jnp.float32),
+        step=jnp.zeros((), jnp.int32),
     )
 
 

@@ -364,8 +364,11 @@ def update(parts: PPOParts, state: PPOState, key: jax.Array, knobs: Knobs) -> tu
         epoch, (state.params, state.opt_state), jax.random.split(epochs_key, parts.config.update_epochs)
     )
     ended = (rollout.terminated | rollout.truncated)
+    means = info._asdict()  # LossInfo's fields by name, each (epochs, minibatches)
     metrics = UpdateMetrics(
-        finished.sum(), ended.sum().astype(jnp.int32), *(leaf.mean() for leaf in info)
+        episode_return_sum=finished.sum(),
+        episodes=ended.sum().astype(jnp.int32),
+        **{name: means[name].mean() for name in LossInfo._fields},
     )
     return state._replace(params=params, opt_state=opt_state), metrics
 
