@@ -10,6 +10,15 @@ NBVAL_SANITIZE := tests/nbval_sanitize.cfg
 # Chapters run on the CPU. Without this, jax also probes for a GPU and prints a warning into every notebook.
 export JAX_PLATFORMS ?= cpu
 export PYTHONHASHSEED := 0
+# JAX's persistent compilation cache, in a course-local folder: a program that one process compiled
+# (a unit test, the solutions' nbval pass, an earlier run) is loaded by the next one instead of being
+# compiled again. The cache key includes XLA_FLAGS and the library versions, so test-isa and an
+# upgrade compile afresh. Switch it off with `make test JAX_CACHE=`.
+JAX_CACHE ?= $(CURDIR)/.cache/jax
+ifneq ($(strip $(JAX_CACHE)),)
+export JAX_COMPILATION_CACHE_DIR := $(JAX_CACHE)
+export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0.5
+endif
 
 .PHONY: help setup test test-isa book bench lab chapters execute lock clean
 
@@ -33,18 +42,22 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python tools/lab_settings.py $(VENV)
 	touch $@
 
+# Two notebooks at a time, one kernel each (XLA compiles on one thread, so a lone kernel leaves a core
+# idle); the cells of one notebook stay in order in one kernel.
+NBVAL_PARALLEL := -n 2 --dist loadscope
+
 test: $(STAMP)
 	$(BIN)/python tools/make_chapters.py --check
 	$(BIN)/python -m pytest tests -n 2 --dist loadfile --cov=course_lib --cov-report=term-missing:skip-covered --cov-fail-under=90
-	$(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly
-	$(BIN)/python -m pytest --nbval-lax chapters/
+	$(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly $(NBVAL_PARALLEL)
+	$(BIN)/python -m pytest --nbval-lax chapters/ $(NBVAL_PARALLEL)
 
 # Results must hold on every CPU. XLA can only lower the instruction set it compiles for, so a second
 # nbval pass with AVX (below AVX2 and AVX-512) runs other floating-point code, and other training runs,
 # on the same machine: every compared output and every assertion must survive it. CI runs both.
 LOWER_ISA ?= AVX
 test-isa: $(STAMP)
-	XLA_FLAGS="--xla_cpu_max_isa=$(LOWER_ISA) $(XLA_FLAGS)" $(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly
+	XLA_FLAGS="--xla_cpu_max_isa=$(LOWER_ISA) $(XLA_FLAGS)" $(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly $(NBVAL_PARALLEL)
 
 book: $(STAMP)
 	$(BIN)/python tools/book_notebooks.py
