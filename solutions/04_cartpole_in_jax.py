@@ -105,7 +105,7 @@ plt.show()
 #
 # ### When an episode ends
 #
-# The episode **terminates** when the pole leans more than 12° ($|\theta| > 0.2095$) or the cart leaves
+# The episode **terminates** when the pole leans more than 12° ($|\theta| > 0.2094$ rad) or the cart leaves
 # the track ($|x| > 2.4$). It is **truncated** after 500 steps by the `TimeLimit` of the CartPole-v1
 # registration. Every step pays reward 1, the terminating one included.
 #
@@ -154,15 +154,17 @@ print(jax.jit(jnp.cos)(0.1))
 print(lax.select(jnp.array(True), jnp.float32(10.0), jnp.float32(-10.0)))
 
 # %% [markdown]
-# `jnp.where` broadcasts and promotes dtypes like NumPy; `lax.select` does neither, which makes it a
-# good way to catch an accidental float64 or a shape mismatch. Both evaluate both branches: for two
+# `jnp.where` broadcasts and promotes dtypes like NumPy (an integer and a float branch give a float);
+# `lax.select` does neither and raises a `TypeError` for branches of different shapes or dtypes, which
+# catches a shape mismatch, or an integer where a float was meant. Both evaluate both branches: for two
 # numbers that costs nothing. For expensive branches, `lax.cond` runs only one (except under `vmap`,
 # where it becomes a select too).
 #
 # ### Exercise 4.1: the dynamics
 #
 # Write `cartpole_dynamics(state, action, params)`: one step of the equations above, returning the new
-# `CartPoleState` (with `time + 1`). Read every constant from `params`; no Python `if` on `action` (the
+# `CartPoleState` (with `time + 1`). A `CartPoleState` is a NamedTuple with the fields `x`, `x_dot`,
+# `theta`, `theta_dot` and `time`; build it by keyword, `CartPoleState(x=..., x_dot=..., ...)`. Read every constant from `params`; no Python `if` on `action` (the
 # check also runs it under `jit`). Termination is not part of this function.
 
 
@@ -456,8 +458,10 @@ HTML(animate_episode(pd_states, params, every=8, max_frames=63, title="PD contro
 # * **A different integrator.** Semi-implicit Euler (positions moved with the *new* velocities) is a
 #   fine integrator, but not gymnasium's default; results drift apart and a "CartPole" score stops being
 #   comparable.
-# * **float64 creeping in.** JAX defaults to float32; a NumPy float64 constant can silently promote an
-#   array, doubling memory and slowing the program. `lax.select` refuses mixed dtypes and catches it.
+# * **float64 where you expect float32.** By default JAX computes in 32 bits and turns NumPy's float64
+#   inputs into float32 (gymnasium's float64 states arrive as float32 above). Switch on 64-bit mode
+#   (`jax.config.update("jax_enable_x64", True)`) and a float64 constant does promote float32 arrays,
+#   doubling memory and time; `lax.select` then refuses the mixed dtypes and catches it.
 # * **Treating truncation as termination.** See above: it teaches the agent a cliff at step 500 that
 #   isn't there.
 #
