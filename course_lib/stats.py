@@ -67,3 +67,13 @@ def separated(higher: Interval, lower: Interval) -> bool:
     """True when ``higher``'s interval lies wholly above ``lower``'s: a difference that more seeds, or
     another machine, will not reverse. Overlapping intervals say "not shown", not "equal"."""
     return higher.low > lower.high
+
+
+def compare(interval: Interval, reference: Interval) -> str:
+    """``"above"``, ``"below"`` or ``"overlap"``: where ``interval`` lies against ``reference``, the words
+    a chapter prints instead of reading an order into two means."""
+    if separated(interval, reference):
+        return "above"
+    if separated(reference, interval):
+        return "below"
+    return "overlap"

@@ -33,9 +33,10 @@
 # **You need** chapter 00 (`lax.scan`, `vmap`, keys), chapter 04 (CartPole, `auto_reset`,
 # terminated vs truncated) and chapter 05 (a training run as one pure function).
 #
-# **Time and compute.** The notebook runs top to bottom in about 70 seconds on 2 CPU cores, kernel
-# start included (63 to 83 s measured with `make execute`); 26 to 35 of them are 16 PPO runs of
-# 250,000 steps each. No GPU needed.
+# **Time and compute.** The notebook runs top to bottom in about 90 seconds on 2 CPU cores, kernel
+# start included (88 to 109 s measured with `make execute` on our test machine, whose speed drifts);
+# 25 to 46 of them are 16 PPO runs of 250,000 steps each, and about 20 the ablations' 40 runs. No GPU
+# needed.
 
 # %%
 import dataclasses
@@ -542,19 +543,9 @@ interval_of = {
     for name, curves_of_variant in zip(variants, ablation_curves)
 }
 baseline = interval_of["baseline (lambda 0.95, clip 0.2)"]
-
-
-def against_baseline(interval):
-    if stats.separated(interval, baseline):
-        return "above the baseline"
-    if stats.separated(baseline, interval):
-        return "below the baseline"
-    return "overlaps the baseline"
-
-
-print(f"{'variant':34} mean return, last 20 updates, 8 seeds [95% interval]")
+print(f"{'variant':34} mean return, last 20 updates, 8 seeds [95% interval]   vs baseline")
 for name, interval in interval_of.items():
-    verdict = "" if interval is baseline else against_baseline(interval)
+    verdict = "" if interval is baseline else stats.compare(interval, baseline)
     print(f"{name:34} {str(interval):22} {verdict}")
 slowest = interval_of["lambda = 0 (TD errors)"]
 assert all(

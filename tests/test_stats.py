@@ -56,6 +56,14 @@ def test_separated_needs_the_whole_interval_above():
     assert str(low) == "10.0 [8.0, 12.0]"
 
 
+def test_compare_names_where_an_interval_lies():
+    reference = stats.Interval(mean=10.0, low=8.0, high=12.0, num_runs=8)
+    assert stats.compare(stats.Interval(15.0, 12.5, 17.5, 8), reference) == "above"
+    assert stats.compare(stats.Interval(5.0, 2.5, 7.5, 8), reference) == "below"
+    assert stats.compare(stats.Interval(13.0, 11.0, 15.0, 8), reference) == "overlap"
+    assert stats.compare(reference, reference) == "overlap"
+
+
 @pytest.mark.parametrize(
     "values, confidence, message",
     [
