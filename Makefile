@@ -39,7 +39,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
-	$(BIN)/python tools/lab_settings.py $(VENV)
+	$(BIN)/python -m tools.lab_settings $(VENV)
 	touch $@
 
 # Two notebooks at a time, one kernel each (XLA compiles on one thread, so a lone kernel leaves a core
@@ -47,7 +47,7 @@ $(STAMP): requirements.lock pyproject.toml
 NBVAL_PARALLEL := -n 2 --dist loadscope
 
 test: $(STAMP)
-	$(BIN)/python tools/make_chapters.py --check
+	$(BIN)/python -m tools.make_chapters --check
 	$(BIN)/python -m pytest tests -n 2 --dist loadfile --cov=course_lib --cov-report=term-missing:skip-covered --cov-fail-under=90
 	$(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly $(NBVAL_PARALLEL)
 	$(BIN)/python -m pytest --nbval-lax chapters/ $(NBVAL_PARALLEL)
@@ -60,7 +60,7 @@ test-isa: $(STAMP)
 	XLA_FLAGS="--xla_cpu_max_isa=$(LOWER_ISA) $(XLA_FLAGS)" $(BIN)/python -m pytest --nbval solutions/ --nbval-sanitize-with $(NBVAL_SANITIZE) -p no:randomly $(NBVAL_PARALLEL)
 
 book: $(STAMP)
-	$(BIN)/python tools/book_notebooks.py
+	$(BIN)/python -m tools.book_notebooks
 	$(BIN)/jupyter-book build jupyter_book --warningiserror --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/jupyter_book/_build/html/index.html"
@@ -74,7 +74,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 chapters: $(STAMP)
-	$(BIN)/python tools/make_chapters.py $(ARGS)
+	$(BIN)/python -m tools.make_chapters $(ARGS)
 
 execute: $(STAMP) $(SOLUTION_NOTEBOOKS)
 
@@ -82,7 +82,7 @@ solutions/%.ipynb: solutions/%.py $(STAMP)
 	$(BIN)/jupytext --to ipynb --execute $<
 
 lock: $(STAMP)
-	$(BIN)/python tools/write_lock.py
+	$(BIN)/python -m tools.write_lock
 
 clean:
 	rm -rf jupyter_book/_build jupyter_book/chapters .pytest_cache .coverage

@@ -22,6 +22,7 @@ from course_lib.agents import dqn, dqn_python_loop, ppo
 from course_lib.curves import first_at_least, trailing_mean
 
 THRESHOLD = 475.0
+SMOOTHING = 10  # PPO's time to 475 is read from the mean over the last 10 updates (5,120 steps per seed)
 DQN_SOLVE_SEED = 0  # the seed of the DQN time-to-475 run
 
 
@@ -126,8 +127,6 @@ def ppo_runs(config: ppo.PPOConfig, num_seeds: int | None, repeats: int) -> dict
         "time_to_475": time_to_threshold(mean_curve, steps_per_update, measured.as_dict()),
     }
 
-
-SMOOTHING = 10  # PPO's time to 475 is read from the mean over the last 10 updates (5,120 steps per seed)
 
 
 def run_ppo(quick: bool, repeats: int) -> dict[str, Any]:

@@ -185,6 +185,13 @@ cartpole_dynamics = ch04.check_dynamics(cartpole_dynamics)
 # exactly this, and it never resets by itself: it always returns the true next observation, so you
 # can see the terminal transition. (`auto_reset`, from chapter 01, starts new episodes inside a jitted
 # loop and keeps that final observation in `info`.)
+#
+# Every environment in `course_lib` keeps one contract, written down as `course_lib.envs.Environment`:
+# `reset(key, params)` and a six-value `step(key, state, action, params)` returning `(obs, state,
+# reward, terminated, truncated, info)`, with `params=None` meaning the defaults. It is gymnax's: since
+# version 1.0, gymnax's `step` returns the same six values and its auto-reset keeps the true final
+# observation in `info["final_observation"]`. So the code you write against ours carries over to
+# gymnax's environments (its many classic-control, bsuite and MinAtar tasks) when you move on.
 
 
 # %%

@@ -34,6 +34,12 @@ def positive_int(name: str, value: Any) -> int:
     return int(value)
 
 
+def one_of(name: str, value: Any, choices: Any) -> None:
+    """Raise ValueError unless ``value`` is one of ``choices`` (a name such as a loss or an activation)."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
+
+
 def ndim_at_least(name: str, value: Any, ndim: int, meaning: str) -> None:
     """Raise ValueError unless ``value`` has at least ``ndim`` dimensions."""
     if np.ndim(value) < ndim:

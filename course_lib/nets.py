@@ -18,20 +18,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from course_lib import _validate
+
 ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {"relu": jax.nn.relu, "tanh": jnp.tanh}
 
 
 def _activation(name: str) -> Callable[[jax.Array], jax.Array]:
-    if name not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {name!r}")
+    _validate.one_of("activation", name, ACTIVATIONS)
     return ACTIVATIONS[name]
 
 
 def _check_sizes(num_actions: int, hidden_sizes: Sequence[int]) -> None:
-    if not isinstance(num_actions, (int, np.integer)) or num_actions < 1:
-        raise ValueError(f"num_actions must be a whole number >= 1, got {num_actions!r}")
-    if any(not isinstance(size, (int, np.integer)) or size < 1 for size in hidden_sizes):
-        raise ValueError(f"hidden_sizes must be whole numbers >= 1, got {tuple(hidden_sizes)!r}")
+    _validate.positive_int("num_actions", num_actions)
+    for index, size in enumerate(hidden_sizes):
+        _validate.positive_int(f"hidden_sizes[{index}]", size)
 
 
 def make_q_network(

@@ -19,6 +19,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 
+from course_lib import _validate
+
 __all__ = ["ProgressBar", "report"]
 
 
@@ -31,8 +33,7 @@ class ProgressBar:
     """
 
     def __init__(self, total: int, label: str = "steps", width: int = 30) -> None:
-        if not isinstance(total, int) or isinstance(total, bool) or total < 1:
-            raise ValueError(f"total must be a positive int, got {total!r}")
+        _validate.positive_int("total", total)
         self.total, self.label, self.width = total, label, width
         self.started = time.perf_counter()
         self._first: tuple[int, float] | None = None  # (steps, time) at the first update
@@ -79,8 +80,7 @@ def report(
     """
     if callback is None:
         return
-    if not isinstance(every, int) or every < 1:
-        raise ValueError(f"every must be a positive int, got {every!r}")
+    _validate.positive_int("every", every)
     step = jnp.asarray(step)
     due = step % every == 0
     if last is not None:

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from course_lib.envs import auto_reset
+from course_lib.envs import Environment, auto_reset, episodic
 
 Policy = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -25,9 +25,17 @@ class Episode(NamedTuple):
     length: jax.Array  # () int32: steps until terminated or truncated
 
 
-def run_episode(env: Any, policy: Policy, key: jax.Array, params: Any = None) -> Episode:
-    """One episode of ``policy`` from ``env.reset``, stopped at termination or truncation."""
+def run_episode(env: Environment, policy: Policy, key: jax.Array, params: Any = None) -> Episode:
+    """One episode of ``policy`` from ``env.reset``, stopped at termination or truncation.
+
+    An auto-resetting ``env`` is unwrapped first (``envs.episodic``): its step would start the next
+    episode and record that start as this episode's end. ``params.max_steps`` sets the scan's length."""
+    env = episodic(env)
     params = env.default_params if params is None else params
+    if not hasattr(params, "max_steps"):
+        raise TypeError(
+            f"params must have max_steps (the time limit, which sets the episode's length), got {type(params).__name__}"
+        )
     reset_key, loop_key = jax.random.split(key)
     obs, state = env.reset(reset_key, params)
 
@@ -47,13 +55,13 @@ def run_episode(env: Any, policy: Policy, key: jax.Array, params: Any = None) ->
     return Episode(states, rewards.astype(jnp.float32), running.sum().astype(jnp.int32))
 
 
-def episode_returns(env: Any, policy: Policy, key: jax.Array, num_episodes: int, params: Any = None) -> jax.Array:
+def episode_returns(env: Environment, policy: Policy, key: jax.Array, num_episodes: int, params: Any = None) -> jax.Array:
     """Undiscounted returns of ``num_episodes`` episodes run side by side with ``vmap``, ``(num_episodes,)``."""
     keys = jax.random.split(key, num_episodes)
     return jax.vmap(lambda k: run_episode(env, policy, k, params).rewards.sum())(keys)
 
 
-def random_observations(env: Any, key: jax.Array, num_steps: int) -> jax.Array:
+def random_observations(env: Environment, key: jax.Array, num_steps: int) -> jax.Array:
     """``num_steps`` consecutive observations of uniformly random play, episodes restarting as they end.
 
     Returns ``(num_steps, *obs_shape)``: the observation each action was chosen from.

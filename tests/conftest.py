@@ -1,10 +1,7 @@
-"""Shared test set-up: every test runs JAX on the CPU, and tools/ is importable."""
+"""Shared test set-up: every test runs JAX on the CPU. (The repository's root is on the import path
+through pytest's ``pythonpath`` setting in pyproject.toml, so ``tools`` and ``benchmarks`` import as
+packages.)"""
 
 import os
-import sys
-from pathlib import Path
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))

@@ -5,17 +5,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from benchmarks import __main__ as bench  # noqa: E402
-from benchmarks import agents, envs, report  # noqa: E402
+from benchmarks import __main__ as bench
+from benchmarks import agents, envs, report
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import book_notebooks
+from tools import book_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,7 +2,7 @@
 
 import json
 
-import lab_settings
+from tools import lab_settings
 
 
 def test_overrides_make_python_files_open_as_notebooks(tmp_path):

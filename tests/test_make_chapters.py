@@ -8,8 +8,8 @@ import jupytext
 import nbformat
 import pytest
 
-import make_chapters
-from make_chapters import MarkerError, generate, strip_solutions
+from tools import make_chapters
+from tools.make_chapters import MarkerError, generate, strip_solutions
 
 SOLUTION_SOURCE = '''\
 def double(x):

@@ -54,7 +54,7 @@ def test_same_key_same_parameters_and_outputs():
     "call, message",
     [
         (lambda: nets.make_q_network(0), "num_actions must be a whole number >= 1"),
-        (lambda: nets.make_q_network(2, hidden_sizes=(64, 0)), "hidden_sizes must be whole numbers"),
+        (lambda: nets.make_q_network(2, hidden_sizes=(64, 0)), "hidden_sizes\\[1\\] must be a whole number >= 1"),
         (lambda: nets.make_actor_critic(2, activation="sigmoid"), "activation must be one of"),
     ],
 )

@@ -6,7 +6,7 @@ import jupytext
 import nbformat
 import pytest
 
-from make_chapters import generate, has_solution
+from tools.make_chapters import generate, has_solution
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.py"))

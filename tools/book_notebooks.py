@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import copy
 import shutil
-import sys
 from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_chapters import BEGIN, END, has_solution, strip_solutions  # noqa: E402
+from tools.make_chapters import BEGIN, END, has_solution, strip_solutions
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "jupyter_book" / "chapters"

@@ -14,9 +14,9 @@ cells of every file this script wrote. If a chapter on disk no longer matches th
 learner has edited it, and the script skips it (and says so) unless given --force.
 
 Usage:
-    python tools/make_chapters.py            # write chapters/, skipping edited ones
-    python tools/make_chapters.py --force    # overwrite edited chapters too
-    python tools/make_chapters.py --check    # exit 1 if chapters/ is out of date (used by the tests)
+    python -m tools.make_chapters            # write chapters/, skipping edited ones
+    python -m tools.make_chapters --force    # overwrite edited chapters too
+    python -m tools.make_chapters --check    # exit 1 if chapters/ is out of date (used by the tests)
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import optax
 from course_lib import _validate, nets, rollouts, tabular
 from course_lib import progress as progress_lib
 from course_lib.buffers import prioritized, uniform
-from course_lib.envs import CartPole, auto_reset
+from course_lib.envs import CartPole, Environment, auto_reset, episodic
 
 QApply = Callable[[object, jax.Array], jax.Array]
 LOSSES = ("huber", "squared")
@@ -67,8 +67,7 @@ def transition_loss(
     Differentiate with respect to ``online_params`` only: the target, computed from ``target_params``,
     then acts as a constant (the "semi-gradient"), even when both are the same parameters.
     """
-    if loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    _validate.one_of("loss", loss, LOSSES)
     target = jax.lax.stop_gradient(td_target(q_apply, target_params, transition, gamma))
     td_error = target - q_apply(online_params, transition.obs)[transition.action]
     return optax.huber_loss(td_error, delta=1.0) if loss == "huber" else 0.5 * td_error**2
@@ -146,8 +145,7 @@ class DQNConfig:
             raise ValueError(
                 f"eval_every must be 0 or divide num_steps ({self.num_steps}), got {self.eval_every}"
             )
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        _validate.one_of("loss", self.loss, LOSSES)
         for name, low, high in (
             ("tau", 0.0, 1.0),
             ("gamma", 0.0, 1.0),
@@ -218,13 +216,13 @@ class DQNParts:
     """The fixed pieces a training step uses, built once from a config by :func:`make_parts`."""
 
     config: DQNConfig
-    env: Any  # an auto_reset environment
+    env: Environment  # auto-resetting (auto_reset), for training
     q_network: hk.Transformed
     optimizer: optax.GradientTransformation
     epsilon: optax.Schedule
 
 
-def make_parts(config: DQNConfig, env: Any | None = None) -> DQNParts:
+def make_parts(config: DQNConfig, env: Environment | None = None) -> DQNParts:
     """The network, optimiser, exploration schedule and auto-resetting environment for ``config``."""
     env = auto_reset(CartPole() if env is None else env)
     num_updates = max(1, (config.num_steps - config.learning_starts) // config.train_every)
@@ -384,7 +382,7 @@ def greedy_return(parts: DQNParts, params: Any, key: jax.Array, num_episodes: in
     def greedy(key: jax.Array, obs: jax.Array) -> jax.Array:
         return jnp.argmax(parts.q_network.apply(params, obs))
 
-    return rollouts.episode_returns(parts.env.env, greedy, key, num_episodes).mean()
+    return rollouts.episode_returns(episodic(parts.env), greedy, key, num_episodes).mean()
 
 
 StepFn = Callable[[DQNParts, DQNState, jax.Array], tuple[DQNState, StepMetrics]]
@@ -392,7 +390,7 @@ StepFn = Callable[[DQNParts, DQNState, jax.Array], tuple[DQNState, StepMetrics]]
 
 def make_train(
     config: DQNConfig,
-    env: Any | None = None,
+    env: Environment | None = None,
     *,
     step_fn: StepFn = train_step,
     progress: Callable[[object], None] | None = None,

@@ -43,9 +43,9 @@ def train(config: dqn.DQNConfig, num_steps: int, seed: int = 0) -> LoopResult:
     def greedy_action(params, obs):
         return jnp.argmax(q_apply(params, obs))
 
-    def epsilon(step: int) -> float:  # the same linear schedule as parts.epsilon, in plain Python
-        fraction = min(step / config.epsilon_decay_steps, 1.0)
-        return config.epsilon_start + fraction * (config.epsilon_end - config.epsilon_start)
+    # parts.epsilon, the scan's own Optax schedule, evaluated once for every step: one schedule for both
+    # loops, and no JAX call per step inside the timed Python loop.
+    epsilons = np.asarray(parts.epsilon(jnp.arange(num_steps)))
 
     @jax.jit
     def update(params, target_params, opt_state, batch):
@@ -74,7 +74,7 @@ def train(config: dqn.DQNConfig, num_steps: int, seed: int = 0) -> LoopResult:
     started = time.perf_counter()
     steady_from = steady_start = None
     for step in range(1, num_steps + 1):
-        if rng.random() < epsilon(step - 1):
+        if rng.random() < epsilons[step - 1]:
             action = int(rng.integers(env.action_space.n))
         else:
             action = int(greedy_action(params, obs))

@@ -24,7 +24,7 @@ import optax
 
 from course_lib import _validate, nets, returns
 from course_lib import progress as progress_lib
-from course_lib.envs import CartPole, auto_reset
+from course_lib.envs import CartPole, Environment, auto_reset
 
 
 class Knobs(NamedTuple):
@@ -75,8 +75,7 @@ class PPOConfig:
             )
         for name, low, high in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0), ("clip_eps", 0.0, float("inf"))):
             _validate.in_range(name, getattr(self, name), low, high)
-        if self.activation not in nets.ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(nets.ACTIVATIONS)}, got {self.activation!r}")
+        _validate.one_of("activation", self.activation, nets.ACTIVATIONS)
 
     @property
     def knobs(self) -> Knobs:
@@ -172,12 +171,12 @@ class PPOParts:
     """The fixed pieces, built once from a config by :func:`make_parts`."""
 
     config: PPOConfig
-    env: Any  # an auto_reset environment
+    env: Environment  # auto-resetting (auto_reset), for training
     network: hk.Transformed  # apply(params, obs) -> (logits, value)
     optimizer: optax.GradientTransformation
 
 
-def make_parts(config: PPOConfig, env: Any | None = None) -> PPOParts:
+def make_parts(config: PPOConfig, env: Environment | None = None) -> PPOParts:
     env = auto_reset(CartPole() if env is None else env)
     steps_per_update = config.update_epochs * config.num_minibatches
     if config.anneal_lr:
@@ -375,7 +374,7 @@ def update(parts: PPOParts, state: PPOState, key: jax.Array, knobs: Knobs) -> tu
 
 def make_train(
     config: PPOConfig,
-    env: Any | None = None,
+    env: Environment | None = None,
     *,
     progress: Callable[[object], None] | None = None,
     progress_every: int = 50,

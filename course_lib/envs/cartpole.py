@@ -80,14 +80,16 @@ class CartPole:
     observation_shape: tuple[int, ...] = (4,)
     default_params: CartPoleParams = CartPoleParams()
 
-    def reset(self, key: jax.Array, params: CartPoleParams = default_params) -> tuple[jax.Array, CartPoleState]:
-        """A new episode: every state variable uniform in (-0.05, 0.05). Returns ``(obs: (4,), state)``."""
+    def reset(self, key: jax.Array, params: CartPoleParams | None = None) -> tuple[jax.Array, CartPoleState]:
+        """A new episode: every state variable uniform in (-0.05, 0.05). Returns ``(obs: (4,), state)``.
+        ``params`` is unused (the start does not depend on it); accepted so every environment has one
+        signature."""
         x, x_dot, theta, theta_dot = jax.random.uniform(key, (4,), minval=-0.05, maxval=0.05)
-        state = CartPoleState(x, x_dot, theta, theta_dot, jnp.zeros((), jnp.int32))
+        state = CartPoleState(x=x, x_dot=x_dot, theta=theta, theta_dot=theta_dot, time=jnp.zeros((), jnp.int32))
         return self.observation(state), state
 
     def step(
-        self, key: jax.Array, state: CartPoleState, action: jax.Array, params: CartPoleParams = default_params
+        self, key: jax.Array, state: CartPoleState, action: jax.Array, params: CartPoleParams | None = None
     ) -> tuple[jax.Array, CartPoleState, jax.Array, jax.Array, jax.Array, dict[str, Any]]:
         """One Euler step of ``tau`` seconds.
 
@@ -95,12 +97,13 @@ class CartPole:
             key: unused (CartPole is deterministic); kept so every environment has the same signature.
             state: the current state.
             action: int scalar, 0 pushes left, 1 pushes right.
-            params: physical constants.
+            params: physical constants; ``None`` for ``default_params``.
 
         Returns:
             ``(obs: (4,) float32, state, reward: float32, terminated: bool, truncated: bool, info: {})``.
         """
         del key
+        params = self.default_params if params is None else params
         check_action(action, self.num_actions)
         next_state = dynamics(state, action, params)
         terminated = (jnp.abs(next_state.x) > params.x_threshold) | (

@@ -16,11 +16,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from course_lib.envs.base import Environment
+
 
 class AutoReset:
     """An environment whose ``step`` resets finished episodes. Same interface as the wrapped one."""
 
-    def __init__(self, env: Any) -> None:
+    def __init__(self, env: Environment) -> None:
         self.env = env
         self.num_actions = env.num_actions
         self.observation_shape = env.observation_shape
@@ -46,6 +48,16 @@ class AutoReset:
         return jnp.where(done, reset_obs, obs), next_state, reward, terminated, truncated, info
 
 
-def auto_reset(env: Any) -> AutoReset:
-    """Wrap ``env`` so that finished episodes restart inside a jitted loop (see the module docstring)."""
-    return AutoReset(env)
+def auto_reset(env: Environment) -> AutoReset:
+    """Wrap ``env`` so that finished episodes restart inside a jitted loop (see the module docstring).
+
+    Idempotent: an environment that already resets itself is returned as it is, so wrapping twice never
+    resets twice (which would split the key once more and hide the final observation behind a second
+    ``info``)."""
+    return env if isinstance(env, AutoReset) else AutoReset(env)
+
+
+def episodic(env: Environment) -> Environment:
+    """The environment under ``auto_reset``, whose episodes end (for evaluation and ``run_episode``);
+    ``env`` itself if it does not reset by itself."""
+    return env.env if isinstance(env, AutoReset) else env
