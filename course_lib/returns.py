@@ -47,8 +47,9 @@ def td_target(
     the true final observation, so the target still counts the future the time limit cut off.
     """
     _validate.in_range("gamma", gamma, 0.0, 1.0)
-    not_terminated = 1.0 - jnp.asarray(terminated, dtype=jnp.result_type(float))
-    return reward + gamma * not_terminated * next_value
+    # where, not (1 - terminated) * next_value: after a termination the next value is not used at all,
+    # so an inf or NaN there (a diverged network) cannot leak into the target.
+    return reward + gamma * jnp.where(terminated, 0.0, next_value)
 
 
 def gae(

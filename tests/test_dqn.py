@@ -49,19 +49,32 @@ def test_the_target_is_a_constant_even_when_parameters_are_shared():
     assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.allclose(a, b)), shared, semi))
 
 
-def test_batch_loss_is_the_weighted_mean_of_transition_losses():
-    online, target = params(0), params(1)
+@pytest.mark.parametrize("double", [False, True])
+@pytest.mark.parametrize("loss", ["huber", "squared"])
+def test_the_training_loss_is_the_weighted_mean_of_chapter_02s_per_transition_loss(double, loss):
+    """One path: update_loss (chapter 05's training) is transition_loss's pieces (chapter 02's) over a batch."""
+    parts = dqn.make_parts(dqn.DQNConfig(hidden_sizes=(8,), gamma=0.9, loss=loss, double_dqn=double))
+    online, target = (parts.q_network.init(jax.random.key(seed), OBS[0]) for seed in (0, 1))
     batch = dqn.Transition(
         OBS, jnp.array([0, 1, 1]), jnp.array([1.0, -2.0, 0.5]), OBS[::-1], jnp.array([False, True, False])
     )
-    singles = [
-        float(dqn.transition_loss(Q_NET.apply, online, target, jax.tree.map(lambda x: x[i], batch), 0.9))
+    singles = np.array([
+        float(dqn.elementwise_loss(
+            dqn.td_error(parts.q_network.apply, online, target, jax.tree.map(lambda x: x[i], batch), 0.9, double),
+            loss,
+        ))
         for i in range(3)
-    ]
-    assert float(dqn.batch_loss(Q_NET.apply, online, target, batch, 0.9)) == pytest.approx(np.mean(singles), rel=1e-5)
+    ])
+    if not double:
+        plain = [
+            float(dqn.transition_loss(parts.q_network.apply, online, target, jax.tree.map(lambda x: x[i], batch), 0.9, loss))
+            for i in range(3)
+        ]
+        np.testing.assert_allclose(singles, plain, rtol=1e-6)
     weights = jnp.array([0.5, 1.0, 0.25])
-    got = dqn.batch_loss(Q_NET.apply, online, target, batch, 0.9, weights=weights)
+    got, errors = dqn.update_loss(online, parts, target, batch, weights)
     assert float(got) == pytest.approx(np.mean(np.asarray(weights) * singles), rel=1e-5)
+    assert errors.shape == (3,)
 
 
 def test_select_action_is_epsilon_greedy_on_the_network_values():
@@ -77,5 +90,7 @@ def test_bad_input_is_named():
         dqn.select_action(Q_NET.apply, jax.random.key(0), params(0), OBS, 0.1)
     with pytest.raises(ValueError, match="loss must be one of"):
         dqn.transition_loss(Q_NET.apply, params(0), params(1), transition(), 0.9, loss="l1")
-    with pytest.raises(ValueError, match="batch.obs must have at least 2"):
-        dqn.batch_loss(Q_NET.apply, params(0), params(1), transition(), 0.9)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        dqn.elementwise_loss(jnp.zeros(3), "l1")
+    with pytest.raises(ValueError, match="gamma must lie in"):
+        dqn.td_target(Q_NET.apply, params(1), transition(), 1.5)

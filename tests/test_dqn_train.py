@@ -132,7 +132,7 @@ def test_double_dqn_target_uses_the_online_argmax_and_the_target_value():
     t = dqn.Transition(jnp.zeros(4), jnp.int32(0), jnp.float32(1.0), jnp.array([0.1, -0.5, 0.2, 1.0]), jnp.array(False))
     best = int(jnp.argmax(parts.q_network.apply(online, t.next_obs)))
     expected = 1.0 + 0.9 * float(parts.q_network.apply(target, t.next_obs)[best])
-    got = dqn.double_td_target(parts.q_network.apply, online, target, t, 0.9)
+    got = dqn.td_target(parts.q_network.apply, target, t, 0.9, online_params=online)
     assert float(got) == pytest.approx(expected, rel=1e-6)
 
 

@@ -116,3 +116,10 @@ def test_gae_under_jit_is_reproducible_and_matches_eager():
 def test_bad_input_is_named(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_td_target_ignores_the_next_value_after_a_termination_even_if_it_is_not_finite():
+    # A diverged critic can return inf or NaN; after a termination that value must not be read at all.
+    assert float(td_target(1.0, jnp.inf, True, 0.9)) == 1.0
+    assert float(td_target(1.0, jnp.nan, True, 0.9)) == 1.0
+    assert float(td_target(1.0, 2.0, False, 0.5)) == 2.0

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from course_lib import _validate, nets, rollouts, tabular
+from course_lib import _validate, nets, returns, rollouts, tabular
 from course_lib import progress as progress_lib
 from course_lib.buffers import prioritized, uniform
 from course_lib.envs import CartPole, Environment, auto_reset, episodic
@@ -46,12 +46,48 @@ def select_action(
     return tabular.epsilon_greedy(key, q_apply(params, obs), epsilon)
 
 
+# --- The loss, one piece per quantity: chapter 02 and the training run below share every piece. ----------
+
+
 def td_target(
-    q_apply: QApply, target_params: object, transition: Transition, gamma: float | jax.Array
+    q_apply: QApply,
+    target_params: object,
+    transition: Transition,
+    gamma: float | jax.Array,
+    online_params: object | None = None,
 ) -> jax.Array:
-    """``r + gamma * (1 - terminated) * max_a' Q_target(s', a')`` for one transition; float scalar."""
-    next_value = q_apply(target_params, transition.next_obs).max()
-    return transition.reward + gamma * jnp.where(transition.terminated, 0.0, next_value)
+    """The TD target of one transition, float scalar: ``returns.td_target`` with the next state's value
+    from the target network. ``online_params=None``: ``max_a' Q_target(s', a')`` (DQN). Given: Double
+    DQN's ``Q_target(s', argmax_a' Q_online(s', a'))`` (van Hasselt et al. 2016), where the online
+    network picks the action and the target network values it."""
+    next_q = q_apply(target_params, transition.next_obs)
+    if online_params is None:
+        next_value = next_q.max()
+    else:
+        next_value = next_q[jnp.argmax(q_apply(online_params, transition.next_obs))]
+    return returns.td_target(transition.reward, next_value, transition.terminated, gamma)
+
+
+def td_error(
+    q_apply: QApply,
+    online_params: object,
+    target_params: object,
+    transition: Transition,
+    gamma: float | jax.Array,
+    double: bool = False,
+) -> jax.Array:
+    """``target - Q_online(s, a)`` for one transition, the target held constant; float scalar.
+
+    Differentiate with respect to ``online_params`` only: ``stop_gradient`` makes the target a constant
+    (the "semi-gradient"), even when both are the same parameters."""
+    target = td_target(q_apply, target_params, transition, gamma, online_params if double else None)
+    return jax.lax.stop_gradient(target) - q_apply(online_params, transition.obs)[transition.action]
+
+
+def elementwise_loss(td_errors: jax.Array, loss: str = "huber") -> jax.Array:
+    """Huber (delta 1) or half the squared TD error, element by element, shape as ``td_errors``."""
+    _validate.one_of("loss", loss, LOSSES)
+    return optax.huber_loss(td_errors, delta=1.0) if loss == "huber" else 0.5 * td_errors**2
 
 
 def transition_loss(
@@ -62,35 +98,8 @@ def transition_loss(
     gamma: float | jax.Array,
     loss: str = "huber",
 ) -> jax.Array:
-    """The DQN loss of one transition: Huber (delta 1) or half the squared TD error; float scalar.
-
-    Differentiate with respect to ``online_params`` only: the target, computed from ``target_params``,
-    then acts as a constant (the "semi-gradient"), even when both are the same parameters.
-    """
-    _validate.one_of("loss", loss, LOSSES)
-    target = jax.lax.stop_gradient(td_target(q_apply, target_params, transition, gamma))
-    td_error = target - q_apply(online_params, transition.obs)[transition.action]
-    return optax.huber_loss(td_error, delta=1.0) if loss == "huber" else 0.5 * td_error**2
-
-
-def batch_loss(
-    q_apply: QApply,
-    online_params: object,
-    target_params: object,
-    batch: Transition,
-    gamma: float | jax.Array,
-    loss: str = "huber",
-    weights: jax.Array | None = None,
-) -> jax.Array:
-    """Mean of :func:`transition_loss` over a batch (every field with a leading ``(batch,)`` axis).
-
-    ``weights`` ``(batch,)``: importance-sampling weights from prioritized replay; ``None`` weighs all 1.
-    """
-    _validate.ndim_at_least("batch.obs", batch.obs, 2, "(batch, obs_dim)")
-    losses = jax.vmap(transition_loss, in_axes=(None, None, None, 0, None, None))(
-        q_apply, online_params, target_params, batch, gamma, loss
-    )
-    return losses.mean() if weights is None else (weights * losses).mean()
+    """The DQN loss of one transition (chapter 02's exercise): ``elementwise_loss(td_error(...))``."""
+    return elementwise_loss(td_error(q_apply, online_params, target_params, transition, gamma), loss)
 
 
 # --- The whole training run: make_train(config) returns a pure train(key). ------------------------------
@@ -264,36 +273,17 @@ def init_state(parts: DQNParts, key: jax.Array) -> DQNState:
     )
 
 
-def double_td_target(
-    q_apply: QApply, online_params: Any, target_params: Any, transition: Transition, gamma: float | jax.Array
-) -> jax.Array:
-    """Double DQN's target: the online network picks ``a'``, the target network values it."""
-    best = jnp.argmax(q_apply(online_params, transition.next_obs))
-    next_value = q_apply(target_params, transition.next_obs)[best]
-    return transition.reward + gamma * jnp.where(transition.terminated, 0.0, next_value)
-
-
-def td_errors(parts: DQNParts, online_params: Any, target_params: Any, batch: Transition) -> jax.Array:
-    """``target - Q(s, a)`` for each transition of a batch, ``(batch,)``, the target held constant."""
-    q_apply, gamma = parts.q_network.apply, parts.config.gamma
-
-    def one(transition: Transition) -> jax.Array:
-        if parts.config.double_dqn:
-            target = double_td_target(q_apply, online_params, target_params, transition, gamma)
-        else:
-            target = td_target(q_apply, target_params, transition, gamma)
-        return jax.lax.stop_gradient(target) - q_apply(online_params, transition.obs)[transition.action]
-
-    return jax.vmap(one)(batch)
-
-
 def update_loss(
     online_params: Any, parts: DQNParts, target_params: Any, batch: Transition, weights: jax.Array
 ) -> tuple[jax.Array, jax.Array]:
-    """The weighted batch loss to differentiate, and the TD errors (for priorities) as auxiliary output."""
-    errors = td_errors(parts, online_params, target_params, batch)
-    losses = optax.huber_loss(errors, delta=1.0) if parts.config.loss == "huber" else 0.5 * errors**2
-    return (weights * losses).mean(), errors
+    """The weighted batch loss to differentiate (``weights``: importance-sampling weights, ones for
+    uniform replay), and the TD errors ``(batch,)`` (for priorities) as auxiliary output: chapter 02's
+    ``td_error`` and ``elementwise_loss`` over a batch."""
+    config = parts.config
+    errors = jax.vmap(td_error, in_axes=(None, None, None, 0, None, None))(
+        parts.q_network.apply, online_params, target_params, batch, config.gamma, config.double_dqn
+    )
+    return (weights * elementwise_loss(errors, config.loss)).mean(), errors
 
 
 class Learned(NamedTuple):
