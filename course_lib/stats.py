@@ -42,10 +42,8 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
         raise ValueError(f"values must be one number per run, at least 2 runs, got shape {values.shape}")
     if not np.all(np.isfinite(values)):
         raise ValueError("values must all be finite (a run with no finished episode is NaN: drop or fill it)")
-    _validate.in_range("confidence", confidence, 1e-9, 1 - 1e-9)
     mean = float(values.mean())
-    standard_error = float(values.std(ddof=1)) / np.sqrt(values.size)
-    half_width = float(scipy_stats.t.ppf(0.5 + confidence / 2, df=values.size - 1)) * standard_error
+    half_width = float(half_widths(values[:, None], confidence)[0])
     return Interval(mean=mean, low=mean - half_width, high=mean + half_width, num_runs=int(values.size))
 
 

@@ -21,7 +21,7 @@ import optax
 from course_lib import _validate, nets, returns, rollouts, tabular
 from course_lib import progress as progress_lib
 from course_lib.buffers import prioritized, uniform
-from course_lib.envs import CartPole, Environment, auto_reset, episodic
+from course_lib.envs import CartPole, Environment, auto_reset
 
 QApply = Callable[[object, jax.Array], jax.Array]
 LOSSES = ("huber", "squared")
@@ -372,7 +372,7 @@ def greedy_return(parts: DQNParts, params: Any, key: jax.Array, num_episodes: in
     def greedy(key: jax.Array, obs: jax.Array) -> jax.Array:
         return jnp.argmax(parts.q_network.apply(params, obs))
 
-    return rollouts.episode_returns(episodic(parts.env), greedy, key, num_episodes).mean()
+    return rollouts.episode_returns(parts.env, greedy, key, num_episodes).mean()  # unwraps auto-reset
 
 
 StepFn = Callable[[DQNParts, DQNState, jax.Array], tuple[DQNState, StepMetrics]]

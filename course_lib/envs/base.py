@@ -35,7 +35,7 @@ class Environment(Protocol):
 
     num_actions: int
     observation_shape: tuple[int, ...]
-    default_params: Any  # an EnvParams: a pytree with at least ``max_steps``
+    default_params: EnvParams  # a pytree with at least ``max_steps``
 
     def reset(self, key: jax.Array, params: Any = None) -> tuple[jax.Array, Any]: ...
 
