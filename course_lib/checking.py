@@ -11,12 +11,20 @@ A check never lets a traceback from inside ``course_lib`` reach the learner: an 
 learner's code is reported as a verdict, with the exception's type, message and the line of the
 learner's code where it happened.
 
+A check judges an answer by the properties that define it, not by one value: many cases, gradients
+(``grad_argnums``) for answers that are differentiated later, every case again under ``jax.jit`` (``jit``)
+and ``jax.vmap`` (``vmap``) where the chapter compiles or batches the answer, and inputs that must come
+back unchanged (always). A failing answer is compared with the known wrong answers (``mistakes``) a
+learner plausibly writes, so the hint names the mistake that was made; valid conventions other than the
+reference's are accepted (``accept``).
+
 A check returns the function the rest of the chapter should use: the learner's when it is correct, the
 reference otherwise, so an unfinished exercise never stops the chapter.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import textwrap
 import traceback
@@ -25,9 +33,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Case", "Verdict", "check", "check_sampler", "compare"]
+__all__ = ["Case", "Mistake", "Verdict", "check", "check_sampler", "compare"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,20 @@ class Case:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     hint: str = ""
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A wrong answer a learner plausibly writes, and the hint that names it.
+
+    Attributes:
+        hint: what went wrong and how to fix it, in the learner's terms.
+        fn: the wrong answer, with the exercise's signature. When the learner's result on a failing case
+            equals this function's result (and not the reference's), ``hint`` is shown.
+    """
+
+    hint: str
+    fn: Callable
 
 
 @dataclass(frozen=True)
@@ -109,7 +132,11 @@ def check(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     jit: bool = False,
+    vmap: bool = False,
+    grad_argnums: int | tuple[int, ...] | None = None,
     static_argnums: tuple[int, ...] = (),
+    mistakes: Sequence[Mistake] = (),
+    accept: Sequence[Callable] = (),
     compile_first: bool = False,
     quiet: bool = False,
 ) -> Callable:
@@ -121,9 +148,16 @@ def check(
         reference_fn: the reference from course_lib.
         cases: inputs on which the two must agree; put the ordinary case first and edge cases after.
         rtol, atol: tolerances for floating-point results.
-        jit: also require the learner's function to work under ``jax.jit`` (for exercises that teach
-            branch-free code), on the first case.
-        static_argnums: arguments that stay static under ``jax.jit``.
+        jit: also require every case to give the same result under ``jax.jit`` (for functions the chapter
+            compiles).
+        vmap: also require every case to give the same result under ``jax.vmap`` over a batch of two
+            copies of its arguments (for functions the chapter batches).
+        grad_argnums: also compare the gradients with respect to these arguments (for losses): a loss
+            with the right value but a ``stop_gradient`` in the wrong place trains nothing.
+        static_argnums: arguments that stay static under ``jax.jit`` and are shared under ``jax.vmap``.
+        mistakes: known wrong answers; a failing answer that equals one of them gets its hint.
+        accept: other valid answers (another common convention); matching one of them on every case
+            is correct too.
         compile_first: run both functions compiled with ``jax.jit`` (for exercises whose functions are
             slow op by op, such as a whole training step). If the learner's function does not compile,
             it is run op by op instead, so the verdict can say why (and ``jit`` then gives the hint).
@@ -132,18 +166,29 @@ def check(
     Returns:
         ``learner_fn`` if it is correct, otherwise ``reference_fn``.
     """
-    learner, reference, compiled = learner_fn, reference_fn, False
+    learner, references, compiled = learner_fn, [reference_fn, *accept], False
     if compile_first and cases:
-        reference = jax.jit(reference_fn, static_argnums=static_argnums)
+        references = [jax.jit(fn, static_argnums=static_argnums) for fn in references]
+        mistakes = [Mistake(m.hint, jax.jit(m.fn, static_argnums=static_argnums)) for m in mistakes]
         try:
             learner = jax.jit(learner_fn, static_argnums=static_argnums)
-            jax.block_until_ready(learner(*cases[0].args, **cases[0].kwargs))
+            jax.block_until_ready(learner(*_fresh(cases[0].args), **_fresh(cases[0].kwargs)))
             compiled = True
         except Exception:  # noqa: BLE001 -- any problem is diagnosed by the op-by-op run below
             learner = learner_fn
-    verdict = evaluate(
-        learner, reference, cases, rtol=rtol, atol=atol, jit=jit and not compiled, static_argnums=static_argnums
-    )
+    if compiled:  # keep the learner's own lines in error reports
+        learner = functools.wraps(learner_fn)(learner)
+    options = dict(
+        rtol=rtol, atol=atol, jit=jit and not compiled, vmap=vmap, grad_argnums=grad_argnums,
+        static_argnums=static_argnums, mistakes=mistakes,
+    )  # fmt: skip
+    verdict = evaluate(learner, references[0], cases, **options)
+    for alternative in references[1:]:
+        if verdict.passed or verdict.status == "not started":
+            break
+        other = evaluate(learner, alternative, cases, **options)
+        if other.passed:
+            verdict = other
     if compiled and verdict.passed:
         verdict = Verdict(verdict.status, verdict.message + " It also works under jax.jit.")
     if not quiet:
@@ -174,38 +219,199 @@ def evaluate(
     rtol: float = 1e-5,
     atol: float = 1e-6,
     jit: bool = False,
+    vmap: bool = False,
+    grad_argnums: int | tuple[int, ...] | None = None,
     static_argnums: tuple[int, ...] = (),
+    mistakes: Sequence[Mistake] = (),
 ) -> Verdict:
-    """The verdict of a check, without printing it."""
+    """The verdict of a check, without printing it. Arguments as in :func:`check`."""
     if not cases:
         raise ValueError("cases: a check needs at least one case")
     if not callable(learner_fn):
         return Verdict("not yet", f"expected a function, got {type(learner_fn).__name__}.")
+    tolerance = dict(rtol=rtol, atol=atol)
     for case in cases:
         expected = reference_fn(*case.args, **case.kwargs)
+        args, kwargs = _fresh(case.args), _fresh(case.kwargs)
         try:
-            got = learner_fn(*case.args, **case.kwargs)
+            got = learner_fn(*args, **kwargs)
         except NotImplementedError:
             return Verdict("not started", "")
         except Exception as error:  # noqa: BLE001 -- any learner error becomes a verdict, not a traceback
             return Verdict("not yet", _raised(case, error, learner_fn))
+        changed = _changed_input(case, args, kwargs, learner_fn)
+        if changed:
+            return Verdict("not yet", changed)
+        difference = compare(expected, got, **tolerance)
+        if difference is not None:
+            hint = _diagnose(mistakes, case, got, **tolerance) or case.hint
+            return Verdict("not yet", f"On the case '{case.name}': {difference}.{_hint(hint)}")
+        if grad_argnums is not None:
+            problem = _compare_gradients(learner_fn, reference_fn, case, grad_argnums, mistakes, **tolerance)
+            if problem:
+                return Verdict("not yet", problem)
+    for transform, wanted in (("jit", jit), ("vmap", vmap)):
+        if wanted:
+            problem = _check_transformed(transform, learner_fn, reference_fn, cases, static_argnums, **tolerance)
+            if problem:
+                return Verdict("not yet", problem)
+    also = [name for name, wanted in (("jax.jit", jit), ("jax.vmap", vmap)) if wanted]
+    extra = f" It also works under {' and '.join(also)}." if also else ""
+    if grad_argnums is not None:
+        extra = " Its gradients match too." + extra
+    return Verdict("correct", f"Your function matches the reference on all {len(cases)} cases.{extra}")
+
+
+def _hint(text: str) -> str:
+    return f"\n   Hint: {text}" if text else ""
+
+
+def _fresh(tree: Any) -> Any:
+    """A copy of the containers of ``tree`` (dicts, lists, tuples) and of any NumPy array, so a learner's
+    function that mutates its input cannot change the case for the reference or the next check."""
+    return jax.tree.map(lambda leaf: leaf.copy() if isinstance(leaf, np.ndarray) else leaf, tree)
+
+
+def _changed_input(case: Case, args: tuple, kwargs: dict, learner_fn: Callable) -> str | None:
+    """Say which argument the learner's function changed in place, if it did."""
+    names = _parameter_names(learner_fn, len(args))
+    for label, original, passed in [
+        *((names[i], case.args[i], args[i]) for i in range(len(args))),
+        *((name, case.kwargs[name], kwargs[name]) for name in kwargs),
+    ]:
+        if not _same_tree(original, passed):
+            return (
+                f"On the case '{case.name}': your function changed its argument `{label}` in place. "
+                "JAX functions must be pure: build and return a new value (jax.tree.map, .at[...].set) and "
+                "leave the inputs as they were."
+            )
+    return None
+
+
+def _same_tree(original: Any, passed: Any) -> bool:
+    """True if ``passed`` still has the structure and the values of ``original``."""
+    original_leaves, original_tree = jax.tree.flatten(original)
+    passed_leaves, passed_tree = jax.tree.flatten(passed)
+    if original_tree != passed_tree:
+        return False
+    for before, after in zip(original_leaves, passed_leaves):
+        if before is after:  # the usual case: a JAX array cannot change in place
+            continue
+        if isinstance(before, np.ndarray):  # copied by _fresh, so compare values
+            if np.shape(before) != np.shape(after) or not np.array_equal(before, after, equal_nan=True):
+                return False
+        elif before is not after:
+            return False
+    return True
+
+
+def _parameter_names(fn: Callable, count: int) -> list[str]:
+    try:
+        names = list(inspect.signature(getattr(fn, "__wrapped__", fn)).parameters)
+    except (TypeError, ValueError):
+        names = []
+    names = [name for name in names if name not in ("self",)]
+    return [names[i] if i < len(names) else f"argument {i + 1}" for i in range(count)]
+
+
+def _diagnose(mistakes: Sequence[Mistake], case: Case, got: Any, *, rtol: float, atol: float) -> str:
+    """The hint of the first known mistake whose result on ``case`` equals the learner's, else ""."""
+    for mistake in mistakes:
+        try:
+            wrong = mistake.fn(*_fresh(case.args), **_fresh(case.kwargs))
+        except Exception:  # noqa: BLE001 -- a mistake that does not apply to this case
+            continue
+        if compare(wrong, got, rtol=rtol, atol=atol) is None:
+            return mistake.hint
+    return ""
+
+
+def _compare_gradients(
+    learner_fn: Callable,
+    reference_fn: Callable,
+    case: Case,
+    grad_argnums: int | tuple[int, ...],
+    mistakes: Sequence[Mistake],
+    *,
+    rtol: float,
+    atol: float,
+) -> str | None:
+    """Compare the gradients of two scalar functions on one case; describe the first difference."""
+    argnums = (grad_argnums,) if isinstance(grad_argnums, int) else tuple(grad_argnums)
+    names = ", ".join(f"`{_parameter_names(learner_fn, max(argnums) + 1)[i]}`" for i in argnums)
+
+    def gradient(fn: Callable) -> Any:
+        return jax.grad(fn, argnums=argnums)(*_fresh(case.args), **_fresh(case.kwargs))
+
+    expected = gradient(reference_fn)
+    try:
+        got = gradient(learner_fn)
+    except Exception as error:  # noqa: BLE001
+        return (
+            f"On the case '{case.name}': the value is right, but jax.grad of your function with respect to "
+            f"{names} raised {type(error).__name__}. Keep the loss a JAX computation from the parameters "
+            "to the result: no float(...), int(...) or NumPy in between."
+        )
+    difference = compare(expected, got, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5))
+    if difference is None:
+        return None
+    hint = ""
+    for mistake in mistakes:
+        try:
+            if compare(gradient(mistake.fn), got, rtol=max(rtol, 1e-4), atol=max(atol, 1e-5)) is None:
+                hint = mistake.hint
+                break
+        except Exception:  # noqa: BLE001
+            continue
+    hint = hint or (
+        "the value is right but the gradient is not, so training would move the wrong way or not at all: "
+        "look for a jax.lax.stop_gradient in the wrong place (or a missing one), or a value computed from "
+        "other parameters than the ones passed in."
+    )
+    return f"On the case '{case.name}': the value matches, but the gradient with respect to {names} does not: {difference}.{_hint(hint)}"
+
+
+def _check_transformed(
+    transform: str,
+    learner_fn: Callable,
+    reference_fn: Callable,
+    cases: Sequence[Case],
+    static_argnums: tuple[int, ...],
+    *,
+    rtol: float,
+    atol: float,
+) -> str | None:
+    """Run every case again under ``jax.jit`` or ``jax.vmap``; describe the first failure."""
+    for case in cases:
+        try:
+            if transform == "jit":
+                expected = reference_fn(*case.args, **case.kwargs)
+                got = jax.jit(learner_fn, static_argnums=static_argnums)(*_fresh(case.args), **_fresh(case.kwargs))
+            else:
+                if case.kwargs:
+                    raise ValueError("vmap checks take positional arguments only")
+                batched = [
+                    arg if i in static_argnums else jax.tree.map(lambda leaf: jnp.stack([jnp.asarray(leaf)] * 2), arg)
+                    for i, arg in enumerate(case.args)
+                ]
+                in_axes = tuple(None if i in static_argnums else 0 for i in range(len(batched)))
+                expected = jax.vmap(reference_fn, in_axes=in_axes)(*batched)
+                got = jax.vmap(learner_fn, in_axes=in_axes)(*batched)
+        except Exception as error:  # noqa: BLE001
+            return (
+                f"Your function gives the right values, but fails under jax.{transform} on the case "
+                f"'{case.name}': {type(error).__name__}. Under jax.{transform}, arrays are abstract tracers: "
+                "replace Python `if` on array values with jnp.where or lax.cond, int(...) or float(...) of an "
+                "array with the array itself, and math.* with jnp.*."
+            )
         difference = compare(expected, got, rtol=rtol, atol=atol)
         if difference is not None:
-            hint = f"\n   Hint: {case.hint}" if case.hint else ""
-            return Verdict("not yet", f"On the case '{case.name}': {difference}.{hint}")
-    if jit:
-        first = cases[0]
-        try:
-            jax.jit(learner_fn, static_argnums=static_argnums)(*first.args, **first.kwargs)
-        except Exception as error:  # noqa: BLE001
-            return Verdict(
-                "not yet",
-                f"Your function gives the right values, but fails under jax.jit on the case '{first.name}': "
-                f"{type(error).__name__}. Under jit, arrays are abstract tracers: replace Python `if` on array "
-                "values with jnp.where or lax.cond, and math.* with jnp.*.",
+            return (
+                f"Your function gives the right values op by op, but not under jax.{transform} on the case "
+                f"'{case.name}': {difference}. Look for NumPy or Python arithmetic on arrays, or a shape "
+                "read from the wrong axis."
             )
-    extra = " It also works under jax.jit." if jit else ""
-    return Verdict("correct", f"Your function matches the reference on all {len(cases)} cases.{extra}")
+    return None
 
 
 def _raised(case: Case, error: Exception, learner_fn: Callable) -> str:
@@ -272,6 +478,7 @@ def check_sampler(
     num_outcomes: int,
     *,
     draws: int = 20_000,
+    mistakes: Sequence[Mistake] = (),
     quiet: bool = False,
 ) -> Callable:
     """Check a *random* function ``fn(key, *args) -> int scalar`` by the distribution of its outcomes.
@@ -285,8 +492,9 @@ def check_sampler(
     Args:
         cases: ``Case.args`` are the arguments after the key (arrays or numbers: they are traced).
         num_outcomes: outcomes are integers in ``[0, num_outcomes)`` (e.g. the number of actions).
+        mistakes: known wrong samplers; a failing answer whose distribution matches one gets its hint.
     """
-    verdict = evaluate_sampler(learner_fn, reference_fn, cases, num_outcomes, draws=draws)
+    verdict = evaluate_sampler(learner_fn, reference_fn, cases, num_outcomes, draws=draws, mistakes=mistakes)
     if not quiet:
         print(format_verdict(title, verdict))
     return learner_fn if verdict.passed else reference_fn
@@ -298,7 +506,13 @@ def _batched(fn: Callable) -> Callable:
 
 
 def evaluate_sampler(
-    learner_fn: Callable, reference_fn: Callable, cases: Sequence[Case], num_outcomes: int, *, draws: int = 20_000
+    learner_fn: Callable,
+    reference_fn: Callable,
+    cases: Sequence[Case],
+    num_outcomes: int,
+    *,
+    draws: int = 20_000,
+    mistakes: Sequence[Mistake] = (),
 ) -> Verdict:
     """The verdict of :func:`check_sampler`, without printing it."""
     if not cases:
@@ -339,13 +553,37 @@ def evaluate_sampler(
             return Verdict(
                 "not yet", f"On the case '{case.name}': outcomes must lie in [0, {num_outcomes}), got {int(np.asarray(sampled)[outside][0])}."
             )
-        bound = 5 * np.sqrt(2 * want_freq * (1 - want_freq) / draws) + 2 / draws
+        bound = _frequency_bound(want_freq, draws)
         worst = int(np.argmax(np.abs(got_freq - want_freq) - bound))
         if abs(got_freq[worst] - want_freq[worst]) > bound[worst]:
-            hint = f"\n   Hint: {case.hint}" if case.hint else ""
+            hint = _hint(_diagnose_sampler(mistakes, case, got_freq, reference_keys, num_outcomes) or case.hint)
             return Verdict(
                 "not yet",
                 f"On the case '{case.name}': outcome {worst} came up {got_freq[worst]:.1%} of the time over "
                 f"{draws:,} keys; the reference gives {want_freq[worst]:.1%}.{hint}",
             )
     return Verdict("correct", f"The distribution of your outcomes matches the reference on all {len(cases)} cases.")
+
+
+def _frequency_bound(want_freq: np.ndarray, draws: int) -> np.ndarray:
+    """5 standard errors of the difference of two frequencies, plus 2 / draws."""
+    return 5 * np.sqrt(2 * want_freq * (1 - want_freq) / draws) + 2 / draws
+
+
+def _frequencies(fn: Callable, keys: jax.Array, case: Case, num_outcomes: int) -> np.ndarray:
+    outcomes = np.clip(np.asarray(_batched(fn)(keys, case.args, case.kwargs)), 0, num_outcomes - 1)
+    return np.bincount(outcomes, minlength=num_outcomes) / len(keys)
+
+
+def _diagnose_sampler(
+    mistakes: Sequence[Mistake], case: Case, got_freq: np.ndarray, keys: jax.Array, num_outcomes: int
+) -> str:
+    """The hint of the first known wrong sampler whose distribution on ``case`` matches the learner's."""
+    for mistake in mistakes:
+        try:
+            wrong_freq = _frequencies(mistake.fn, keys, case, num_outcomes)
+        except Exception:  # noqa: BLE001 -- a mistake that does not apply to this case
+            continue
+        if np.all(np.abs(got_freq - wrong_freq) <= _frequency_bound(wrong_freq, len(keys))):
+            return mistake.hint
+    return ""

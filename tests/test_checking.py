@@ -7,7 +7,7 @@ import pytest
 from jax import lax
 
 from course_lib import bandits, returns
-from course_lib.checking import Case, check, compare, evaluate
+from course_lib.checking import Case, Mistake, check, compare, evaluate
 from course_lib.exercises import ch00
 
 
@@ -227,3 +227,81 @@ def test_compile_first_reports_wrong_values_and_unstarted_work(capsys):
     assert "On the case 'a vector'" in capsys.readouterr().out
     assert check("t", placeholder, scale, CASES_2, compile_first=True) is scale
     assert "not started" in capsys.readouterr().out
+
+
+# --- Properties beyond one value: known mistakes, gradients, purity, vmap, other conventions. ---------
+
+
+def half_square(x):
+    return 0.5 * jnp.sum(x**2)
+
+
+SQUARE_CASES = [Case("a vector", (jnp.array([1.0, -2.0, 3.0]),)), Case("zeros", (jnp.zeros(3),))]
+
+
+def test_a_known_mistake_gets_its_own_hint_not_the_case_hint():
+    mistakes = [Mistake("you forgot the 1/2", lambda x: jnp.sum(x**2)), Mistake("never this", lambda x: x)]
+    verdict = evaluate(lambda x: jnp.sum(x * x), half_square, SQUARE_CASES, mistakes=mistakes)
+    assert "Hint: you forgot the 1/2" in verdict.message and "never this" not in verdict.message
+    other = evaluate(lambda x: jnp.sum(x), half_square, SQUARE_CASES, mistakes=mistakes)
+    assert "forgot" not in other.message  # an unknown mistake falls back to the case's hint (none here)
+
+
+def test_gradients_are_compared_and_a_misplaced_stop_gradient_is_named():
+    frozen = lambda x: 0.5 * jnp.sum(lax.stop_gradient(x) ** 2)  # the right value, no gradient
+    assert evaluate(frozen, half_square, SQUARE_CASES).passed
+    verdict = evaluate(frozen, half_square, SQUARE_CASES, grad_argnums=0)
+    assert not verdict.passed and "gradient with respect to `x`" in verdict.message
+    assert "stop_gradient" in verdict.message
+    named = evaluate(frozen, half_square, SQUARE_CASES, grad_argnums=0, mistakes=[Mistake("frozen x", frozen)])
+    assert "Hint: frozen x" in named.message
+    assert evaluate(lambda x: 0.5 * jnp.vdot(x, x), half_square, SQUARE_CASES, grad_argnums=0).passed
+
+
+def test_a_function_that_mutates_its_input_is_caught():
+    def mutates(params):
+        params["w"] = params["w"] * 2  # changes the caller's dictionary
+        return params["w"]
+
+    cases = [Case("a dictionary", ({"w": jnp.ones(2)},))]
+    verdict = evaluate(mutates, lambda params: params["w"] * 2, cases)
+    assert not verdict.passed and "changed its argument `params` in place" in verdict.message
+    assert cases[0].args[0]["w"].tolist() == [1.0, 1.0]  # and the case itself is untouched
+
+
+def test_vmap_catches_a_python_conversion_that_op_by_op_hides():
+    def converts(x, factor):
+        return x * float(factor)
+
+    assert evaluate(converts, scale, CASES_2).passed
+    verdict = evaluate(converts, scale, CASES_2, vmap=True)
+    assert not verdict.passed and "jax.vmap" in verdict.message
+    assert evaluate(lambda x, f: f * x, scale, CASES_2, vmap=True, jit=True).passed
+
+
+def test_jit_runs_every_case_not_only_the_first():
+    def breaks_on_matrices(x, factor):
+        return x * factor if x.ndim == 1 or factor > 0 else x * factor
+
+    verdict = evaluate(breaks_on_matrices, scale, CASES_2, jit=True)
+    assert not verdict.passed and "'a matrix'" in verdict.message
+
+
+def test_another_valid_convention_is_accepted():
+    sample_std = lambda x: jnp.std(x, ddof=1)
+    cases = [Case("five numbers", (jnp.array([1.0, 2.0, 4.0, 8.0, 16.0]),))]
+    assert check("t", sample_std, jnp.std, cases, quiet=True) is jnp.std
+    assert check("t", sample_std, jnp.std, cases, accept=[sample_std], quiet=True) is sample_std
+    assert check("t", lambda x: x.sum(), jnp.std, cases, accept=[sample_std], quiet=True) is jnp.std
+
+
+def test_sampler_mistakes_are_diagnosed_by_distribution():
+    never_explores = lambda key, q, eps: jnp.argmax(q)
+    verdict = evaluate_sampler(
+        lambda key, q, eps: jnp.argmax(q) + 0 * jax.random.bits(key, dtype=jnp.uint32).astype(jnp.int32),
+        epsilon_greedy,
+        SAMPLER_CASES,
+        3,
+        mistakes=[Mistake("you never explore", never_explores)],
+    )
+    assert "Hint: you never explore" in verdict.message
