@@ -20,7 +20,8 @@ import optax
 
 from course_lib import _validate, nets, returns, rollouts, tabular
 from course_lib import progress as progress_lib
-from course_lib.buffers import prioritized, uniform
+from course_lib.buffers import replay as replay_lib
+from course_lib.buffers import uniform
 from course_lib.envs import CartPole, Environment, auto_reset
 
 QApply = Callable[[object, jax.Array], jax.Array]
@@ -197,7 +198,7 @@ class DQNState(NamedTuple):
     params: Any
     target_params: Any
     opt_state: Any
-    buffer: Any  # uniform.UniformBufferState or prioritized.PrioritizedBufferState
+    buffer: Any  # the state of parts.replay: uniform.UniformBufferState or prioritized.PrioritizedBufferState
     obs: jax.Array  # (obs_dim,) the current observation
     env_state: Any
     episode_return: jax.Array  # () float32, the running return of the current episode
@@ -229,10 +230,29 @@ class DQNParts:
     q_network: hk.Transformed
     optimizer: optax.GradientTransformation
     epsilon: optax.Schedule
+    replay: replay_lib.Replay  # uniform or prioritized, chosen here once from config.prioritized
 
 
-def make_parts(config: DQNConfig, env: Environment | None = None) -> DQNParts:
-    """The network, optimiser, exploration schedule and auto-resetting environment for ``config``."""
+def make_parts(
+    config: DQNConfig,
+    env: Environment | None = None,
+    *,
+    buffer_add: Callable = uniform.add,
+    buffer_sample: Callable = uniform.sample,
+) -> DQNParts:
+    """The network, optimiser, exploration schedule, replay buffer and auto-resetting environment for
+    ``config``.
+
+    ``buffer_add(state, transition)`` and ``buffer_sample(state, key, batch_size)`` are uniform replay's
+    two functions (chapter 03 passes the learner's own); they apply only when ``config.prioritized`` is
+    False.
+    """
+    custom_buffer = buffer_add is not uniform.add or buffer_sample is not uniform.sample
+    if config.prioritized and custom_buffer:
+        raise ValueError(
+            "buffer_add and buffer_sample replace the uniform buffer's functions; with them, "
+            "config.prioritized must be False"
+        )
     env = auto_reset(CartPole() if env is None else env)
     num_updates = max(1, (config.num_steps - config.learning_starts) // config.train_every)
     learning_rate = (
@@ -246,21 +266,27 @@ def make_parts(config: DQNConfig, env: Environment | None = None) -> DQNParts:
         q_network=nets.make_q_network(env.num_actions, config.hidden_sizes),
         optimizer=optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(learning_rate)),
         epsilon=optax.linear_schedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps),
+        replay=(
+            replay_lib.prioritized_replay(
+                config.buffer_size,
+                config.batch_size,
+                alpha=config.priority_alpha,
+                beta_start=config.priority_beta_start,
+                beta_steps=config.num_steps,
+            )
+            if config.prioritized
+            else replay_lib.uniform_replay(config.buffer_size, config.batch_size, add=buffer_add, sample=buffer_sample)
+        ),
     )
 
 
 def init_state(parts: DQNParts, key: jax.Array) -> DQNState:
     """Fresh network (online = target), optimiser state, an empty buffer and a reset environment."""
-    config = parts.config
     reset_key, init_key = jax.random.split(key)
     obs, env_state = parts.env.reset(reset_key)
     params = parts.q_network.init(init_key, obs)
     example = Transition(obs, jnp.int32(0), jnp.float32(0.0), obs, jnp.array(False))
-    buffer = (
-        prioritized.init(config.buffer_size, example, config.priority_alpha)
-        if config.prioritized
-        else uniform.init(config.buffer_size, example)
-    )
+    buffer = parts.replay.init(example)
     return DQNState(
         params=params,
         target_params=params,
@@ -287,45 +313,41 @@ def update_loss(
 
 
 class Learned(NamedTuple):
-    """What one gradient step changes. The replay data is not in here on purpose: under ``vmap`` a
-    ``lax.cond`` becomes a ``select`` over its outputs, and returning the buffer would copy all of it
-    every step."""
+    """What one gradient step changes. The stored transitions are not in here on purpose: under ``vmap``
+    a ``lax.cond`` becomes a ``select`` over its outputs, and returning the whole buffer would copy all of
+    it every step. Only the buffer's bookkeeping comes back (``replay.bookkeeping``: positions, sizes and,
+    for prioritized replay, the priorities the step refreshed)."""
 
     params: Any
     opt_state: Any
-    priorities: jax.Array  # (capacity,) the prioritized buffer's priorities; (0,) for uniform replay
-    max_priority: jax.Array  # () the prioritized buffer's largest priority so far; 0 for uniform replay
+    replay: Any  # the buffer's state with data=None
     loss: jax.Array  # () float32
 
 
 def learn(parts: DQNParts, state: DQNState, key: jax.Array) -> Learned:
-    """Sample a batch, take one gradient step, and (prioritized replay) refresh the sampled priorities."""
-    config = parts.config
-    if config.prioritized:
-        progress = state.step.astype(jnp.float32) / config.num_steps
-        beta = config.priority_beta_start + (1.0 - config.priority_beta_start) * progress
-        batch, indices, weights = prioritized.sample(state.buffer, key, config.batch_size, beta)
-    else:
-        batch, weights = uniform.sample(state.buffer, key, config.batch_size), jnp.ones(config.batch_size)
+    """Sample a batch, take one gradient step, and give the replay buffer the batch's TD errors."""
+    batch, indices, weights = parts.replay.sample(state.buffer, key, state.step)
     (loss, errors), grads = jax.value_and_grad(update_loss, has_aux=True)(
         state.params, parts, state.target_params, batch, weights
     )
     updates, opt_state = parts.optimizer.update(grads, state.opt_state, state.params)
-    if config.prioritized:
-        buffer = prioritized.update_priorities(state.buffer, indices, jnp.abs(errors) + 1e-6)
-        priorities, max_priority = buffer.priorities, buffer.max_priority
-    else:
-        priorities, max_priority = jnp.zeros((0,), jnp.float32), jnp.zeros((), jnp.float32)
-    return Learned(optax.apply_updates(state.params, updates), opt_state, priorities, max_priority, loss)
+    buffer = parts.replay.update(state.buffer, indices, errors)
+    return Learned(
+        params=optax.apply_updates(state.params, updates),
+        opt_state=opt_state,
+        replay=replay_lib.bookkeeping(buffer),
+        loss=loss,
+    )
 
 
 def skip_learning(state: DQNState) -> Learned:
     """The no-update branch of :func:`train_step`, shaped like :func:`learn`'s result."""
-    if isinstance(state.buffer, prioritized.PrioritizedBufferState):
-        priorities, max_priority = state.buffer.priorities, state.buffer.max_priority
-    else:
-        priorities, max_priority = jnp.zeros((0,), jnp.float32), jnp.zeros((), jnp.float32)
-    return Learned(state.params, state.opt_state, priorities, max_priority, jnp.zeros((), jnp.float32))
+    return Learned(
+        params=state.params,
+        opt_state=state.opt_state,
+        replay=replay_lib.bookkeeping(state.buffer),
+        loss=jnp.zeros((), jnp.float32),
+    )
 
 
 def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
@@ -338,16 +360,16 @@ def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNSta
     obs, env_state, reward, terminated, truncated, info = parts.env.step(env_key, state.env_state, action)
     # Store the true next observation: on truncation the target bootstraps from it.
     transition = Transition(state.obs, action, reward, info["final_observation"], terminated)
-    add = prioritized.add if config.prioritized else uniform.add
-    state = state._replace(buffer=add(state.buffer, transition))
+    state = state._replace(buffer=parts.replay.add(state.buffer, transition))
 
     step = state.step + 1
     due = (step >= config.learning_starts) & (step % config.train_every == 0)
     learned = jax.lax.cond(due, lambda s: learn(parts, s, learn_key), skip_learning, state)
-    buffer = state.buffer
-    if config.prioritized:
-        buffer = buffer._replace(priorities=learned.priorities, max_priority=learned.max_priority)
-    state = state._replace(params=learned.params, opt_state=learned.opt_state, buffer=buffer)
+    state = state._replace(
+        params=learned.params,
+        opt_state=learned.opt_state,
+        buffer=replay_lib.with_data(learned.replay, state.buffer.data),
+    )
     loss = learned.loss
     target_params = jax.lax.cond(
         step % config.target_update_period == 0,
@@ -383,6 +405,8 @@ def make_train(
     env: Environment | None = None,
     *,
     step_fn: StepFn = train_step,
+    buffer_add: Callable = uniform.add,
+    buffer_sample: Callable = uniform.sample,
     progress: Callable[[object], None] | None = None,
     progress_every: int = 1_000,
 ) -> Callable[[jax.Array], TrainResult]:
@@ -393,10 +417,12 @@ def make_train(
     Args:
         step_fn: one training step, ``(parts, state, key) -> (state, metrics)``; chapter 05 passes the
             learner's own.
+        buffer_add, buffer_sample: uniform replay's two functions (see :func:`make_parts`); chapter 03
+            passes the learner's own.
         progress: called on the host with the number of steps done, every ``progress_every`` steps,
             while the compiled loop runs (a :class:`course_lib.progress.ProgressBar`, for example).
     """
-    parts = make_parts(config, env)
+    parts = make_parts(config, env, buffer_add=buffer_add, buffer_sample=buffer_sample)
     _validate.positive_int("progress_every", progress_every)
 
     def step(state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
