@@ -114,7 +114,7 @@ def ppo_runs(config: ppo.PPOConfig, num_seeds: int | None, repeats: int) -> dict
         warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN column is a mean of nothing: NaN
         mean_curve = trailing_mean(np.nanmean(curves, axis=0), SMOOTHING)
     final = np.nanmean(curves[:, -20:], axis=1)
-    steps_per_update = config.num_envs * config.num_steps
+    steps_per_update = config.env_steps_per_update
     return {
         "seeds": seeds,
         "steps": steps,

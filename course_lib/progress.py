@@ -71,18 +71,25 @@ class ProgressBar:
 
 
 def report(
-    callback: Callable[[object], None] | None, step: jax.Array, every: int, last: int | None = None
+    callback: Callable[[object], None] | None,
+    step: jax.Array,
+    every: int,
+    last: int | None = None,
+    stride: int = 1,
 ) -> None:
-    """Inside a jitted function: call ``callback(step)`` on the host whenever ``step % every == 0``,
-    and at ``step == last`` (the end of the loop, when ``every`` does not divide it).
+    """Inside a jitted function: call ``callback(step)`` on the host whenever ``step`` reaches or passes a
+    multiple of ``every``, and at ``step == last`` (the end of the loop, when ``every`` does not divide it).
 
+    ``stride`` is how far ``step`` moves between calls (1 for DQN's environment steps; a whole rollout of
+    environment steps for PPO), so ``every`` counts environment steps in both.
     ``callback=None`` does nothing, so a training function can take an optional progress bar.
     """
     if callback is None:
         return
     _validate.positive_int("every", every)
+    _validate.positive_int("stride", stride)
     step = jnp.asarray(step)
-    due = step % every == 0
+    due = step // every > (step - stride) // every
     if last is not None:
         due = due | (step == last)
     jax.lax.cond(due, lambda: jax.debug.callback(callback, step), lambda: None)

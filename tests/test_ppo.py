@@ -10,6 +10,7 @@ import pytest
 from course_lib.agents import ppo
 
 TINY = dataclasses.replace(ppo.PUREJAXRL_CONFIG, num_envs=2, num_steps=16, total_timesteps=128, num_minibatches=2)
+RAW = dataclasses.replace(TINY, normalize_advantages=False)  # hand computations use the advantage as given
 
 
 def test_log_prob_and_entropy_of_a_categorical():
@@ -38,19 +39,21 @@ def one_sample_batch(ratio, advantage, value=1.0, old_value=0.0, target=2.0):
 )
 def test_the_clipped_surrogate_by_hand(ratio, advantage, expected_policy_loss):
     apply, params, batch = one_sample_batch(ratio, advantage)
-    _, info = ppo.ppo_loss(params, apply, batch, 0.2, normalize_advantages=False)
+    _, info = ppo.loss_terms(params, apply, batch, RAW)
     np.testing.assert_allclose(info.policy_loss, expected_policy_loss, rtol=1e-5)
-    unclipped = ppo.ppo_loss(params, apply, batch, jnp.inf, normalize_advantages=False)[1].policy_loss
+    unclipped = ppo.loss_terms(params, apply, batch, dataclasses.replace(RAW, clip_eps=jnp.inf))[1].policy_loss
     np.testing.assert_allclose(unclipped, -ratio * advantage, rtol=1e-5)
 
 
 def test_the_clipped_value_loss_and_the_total_by_hand():
     apply, params, batch = one_sample_batch(1.0, 1.0, value=1.0, old_value=0.0, target=2.0)
     # V moved 1.0 from old 0.0; clipped to 0.2: errors (1 - 2)^2 = 1 and (0.2 - 2)^2 = 3.24 -> max 3.24.
-    total, info = ppo.ppo_loss(params, apply, batch, 0.2, vf_coef=0.5, ent_coef=0.0, normalize_advantages=False)
+    config = dataclasses.replace(RAW, vf_coef=0.5, ent_coef=0.0)
+    total, info = ppo.loss_terms(params, apply, batch, config)
     np.testing.assert_allclose(info.value_loss, 0.5 * 3.24, rtol=1e-5)
     np.testing.assert_allclose(total, -1.0 + 0.5 * 1.62, rtol=1e-5)
-    _, plain = ppo.ppo_loss(params, apply, batch, 0.2, normalize_advantages=False, clip_value=False)
+    assert ppo.ppo_loss(params, apply, batch, config) == total
+    _, plain = ppo.loss_terms(params, apply, batch, dataclasses.replace(config, clip_value=False))
     np.testing.assert_allclose(plain.value_loss, 0.5, rtol=1e-5)
 
 
@@ -69,7 +72,7 @@ def test_a_rollout_is_time_by_envs_and_stores_the_true_final_observation():
     assert np.all(np.asarray(finished)[~done] == 0) and np.all(np.asarray(finished)[done] >= 1)
 
 
-def test_truncation_is_bootstrapped_unless_the_knob_says_otherwise():
+def test_truncation_is_bootstrapped_unless_the_config_says_otherwise():
     parts = ppo.make_parts(TINY)
     params = ppo.init_state(parts, jax.random.key(0)).params
     t, n = 4, 1
@@ -79,8 +82,9 @@ def test_truncation_is_bootstrapped_unless_the_knob_says_otherwise():
         truncated=jnp.zeros((t, n), bool).at[3, 0].set(True), final_obs=jnp.full((t, n, 4), 0.3),
     )  # fmt: skip
     _, final_value = parts.network.apply(params, rollout.final_obs[3, 0])
-    bootstrapped, _ = ppo.advantages_and_targets(parts, params, rollout, TINY.knobs)
-    cut, _ = ppo.advantages_and_targets(parts, params, rollout, TINY.knobs._replace(bootstrap_truncation=0.0))
+    bootstrapped, _ = ppo.advantages_and_targets(parts, params, rollout)
+    as_end = dataclasses.replace(parts, config=dataclasses.replace(TINY, bootstrap_truncation=False))
+    cut, _ = ppo.advantages_and_targets(as_end, params, rollout)
     np.testing.assert_allclose(bootstrapped[3, 0], 1.0 + 0.99 * final_value, rtol=1e-5)
     np.testing.assert_allclose(cut[3, 0], 1.0, rtol=1e-6)
 
@@ -95,25 +99,59 @@ def test_train_is_reproducible_and_reports_every_update():
 
 def test_progress_is_reported_in_environment_steps_while_the_loop_runs():
     seen = []
-    train = ppo.make_train(TINY, progress=lambda steps: seen.append(int(steps)), progress_every=3)
+    train = ppo.make_train(TINY, progress=lambda steps: seen.append(int(steps)), progress_every=40)
     jax.block_until_ready(jax.jit(train)(jax.random.key(0)))
-    assert sorted(seen) == [96, 128]  # 32 steps per update: after update 3, and at the end (update 4)
+    assert sorted(seen) == [64, 96, 128]  # 32 steps per update: the first update past 40, past 80, the end
     with pytest.raises(ValueError, match="progress_every"):
         ppo.make_train(TINY, progress_every=0)
 
 
-def test_knobs_vmap_over_variants_in_one_compilation():
+def test_traced_fields_vmap_over_variants_in_one_compilation():
     train = jax.jit(jax.vmap(ppo.make_train(TINY)))
-    knobs = ppo.Knobs(jnp.array([0.0, 0.95]), jnp.array([0.2, jnp.inf]), jnp.array([1.0, 0.0]))
-    results = train(jax.random.split(jax.random.key(0), 2), knobs)
+    variants = ppo.stack_configs(
+        [dataclasses.replace(TINY, gae_lambda=0.0), dataclasses.replace(TINY, clip_eps=jnp.inf, bootstrap_truncation=False)]
+    )
+    assert variants.gae_lambda.shape == (2,) and variants.bootstrap_truncation.dtype == bool
+    results = train(jax.random.split(jax.random.key(0), 2), variants)
     assert results.metrics.policy_loss.shape == (2, 4)
     assert not np.allclose(results.metrics.value_loss[0], results.metrics.value_loss[1])
+    # The same variant through the stacked config and on its own gives the same run.
+    alone = jax.jit(ppo.make_train(TINY))(jax.random.split(jax.random.key(0), 2)[0], dataclasses.replace(TINY, gae_lambda=0.0))
+    np.testing.assert_allclose(results.metrics.value_loss[0], alone.metrics.value_loss, rtol=1e-5)
+
+
+def test_only_traced_fields_may_differ_and_concrete_overrides_are_checked():
+    with pytest.raises(ValueError, match="differ: learning_rate"):
+        ppo.stack_configs([TINY, dataclasses.replace(TINY, learning_rate=1e-3)])
+    with pytest.raises(ValueError, match="gae_lambda must lie in"):
+        dataclasses.replace(TINY, gae_lambda=jnp.array([0.5, 1.5]))  # an array of variants is checked too
+    with pytest.raises(ValueError, match="bootstrap_truncation must be True or False"):
+        dataclasses.replace(TINY, bootstrap_truncation=0.0)
+    with pytest.raises(ValueError, match="only in gae_lambda"):
+        ppo.make_train(TINY)(jax.random.key(0), dataclasses.replace(TINY, ent_coef=0.5))
+    assert jax.tree.leaves(TINY) == [TINY.gae_lambda, TINY.clip_eps, TINY.bootstrap_truncation]
+
+
+def test_the_learners_gae_and_loss_are_the_ones_training_uses():
+    def run(**hooks):
+        return jax.jit(ppo.make_train(TINY, **hooks))(jax.random.key(0)).metrics
+
+    default = run()
+    same = run(gae_fn=lambda *args: ppo.returns.gae(*args), loss_fn=lambda *args: ppo.ppo_loss(*args))
+    np.testing.assert_allclose(same.value_loss, default.value_loss, rtol=1e-5)
+    frozen_critic = run(loss_fn=lambda p, apply, batch, config: ppo.ppo_loss(jax.lax.stop_gradient(p), apply, batch, config))
+    assert np.allclose(frozen_critic.approx_kl, 0.0)  # no gradient: the policy never moves
+    no_advantage = run(gae_fn=lambda r, v, nv, t, d, g, lam: (jnp.zeros_like(r), v))
+    assert not np.allclose(no_advantage.value_loss, default.value_loss)
+    with pytest.raises(ValueError, match="normalize_advantages"):
+        ppo.make_train(dataclasses.replace(TINY, normalize_advantages=False), loss_fn=ppo.ppo_loss)
 
 
 @pytest.mark.parametrize(
     ("change", "name"),
     [({"num_minibatches": 3}, "num_minibatches"), ({"total_timesteps": 10}, "total_timesteps"),
-     ({"gae_lambda": 1.5}, "gae_lambda"), ({"activation": "sigmoid"}, "activation"), ({"num_envs": 0}, "num_envs")],
+     ({"gae_lambda": 1.5}, "gae_lambda"), ({"activation": "sigmoid"}, "activation"), ({"num_envs": 0}, "num_envs"),
+     ({"clip_eps": -0.1}, "clip_eps")],
 )  # fmt: skip
 def test_bad_configs_are_refused_by_name(change, name):
     with pytest.raises(ValueError, match=name):

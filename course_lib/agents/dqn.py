@@ -108,7 +108,7 @@ def transition_loss(
 
 @dataclass(frozen=True)
 class DQNConfig:
-    """Every knob of a DQN run on one environment. Frozen, so a config is hashable and can be static under jit.
+    """Every setting of a DQN run on one environment. Frozen, so a config is hashable and can be static under jit.
 
     The defaults are the configuration of the article this course grew from (see chapter 05).
     """

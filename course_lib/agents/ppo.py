@@ -8,12 +8,19 @@ step on the clipped objective (:func:`ppo_loss`). ``make_train`` scans that upda
 ``total_timesteps // (num_envs * num_steps)`` times.
 
 Every piece is a module-level function of explicit arguments, so each can be read, tested and swapped
-on its own; the chapter's exercises are :func:`course_lib.returns.gae` and :func:`ppo_loss`.
+on its own; the chapter's exercises are :func:`course_lib.returns.gae` and :func:`ppo_loss`, and
+``make_train(config, gae_fn=..., loss_fn=...)`` trains with the learner's own.
+
+Every setting lives in :class:`PPOConfig`, and only there. The fields in :data:`TRACED` are pytree
+leaves: ``train(key, config)`` may take them as arrays, so ``vmap`` runs variants side by side in one
+compilation (chapter 06's ablations); every other field shapes the program and is fixed when
+``make_train`` builds it. (rejax marks its config fields the same way.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
@@ -27,20 +34,21 @@ from course_lib import progress as progress_lib
 from course_lib.envs import CartPole, Environment, auto_reset
 
 
-class Knobs(NamedTuple):
-    """The numbers of a config that ``train(key, knobs)`` takes as arrays, so that runs with different
-    values can share one compilation under ``vmap`` (chapter 06's ablations)."""
-
-    gae_lambda: float | jax.Array
-    clip_eps: float | jax.Array  # inf: no clipping at all
-    bootstrap_truncation: float | jax.Array  # 1.0: bootstrap on a time limit; 0.0: treat it as termination
+TRACED = ("gae_lambda", "clip_eps", "bootstrap_truncation")
+"""The fields of :class:`PPOConfig` that ``train(key, config)`` may receive as arrays (traced under jit),
+so runs that differ only in them share one compiled program. Every other field is fixed at
+``make_train``."""
 
 
 @dataclass(frozen=True)
 class PPOConfig:
-    """Every knob of a PPO run. The defaults are PureJaxRL's CartPole-v1 settings (Lu et al. 2022), so the
-    two can be compared like for like; ``bootstrap_truncation`` is the one deliberate difference (PureJaxRL
-    treats the time limit as a termination)."""
+    """Every setting of a PPO run. The defaults are PureJaxRL's CartPole-v1 settings (Lu et al. 2022), so
+    the two can be compared like for like; ``bootstrap_truncation`` is the one deliberate difference
+    (PureJaxRL treats the time limit as a termination).
+
+    A pytree: the :data:`TRACED` fields are its leaves, all others its fixed structure. Values are checked
+    whenever they are concrete (also arrays of variants); under ``jit`` they are tracers and were checked
+    when the config was made."""
 
     num_envs: int = 4  # environments stepped side by side (vmap)
     num_steps: int = 128  # steps per environment per update: a rollout is (num_steps, num_envs)
@@ -48,8 +56,8 @@ class PPOConfig:
     update_epochs: int = 4  # passes over each rollout
     num_minibatches: int = 4  # minibatches per pass; each has num_envs * num_steps / num_minibatches steps
     gamma: float = 0.99  # discount
-    gae_lambda: float = 0.95  # GAE's bias-variance dial: 0 is one-step TD, 1 is Monte Carlo
-    clip_eps: float = 0.2  # ratio clipped to [1 - clip_eps, 1 + clip_eps], value to old +- clip_eps; inf: none
+    gae_lambda: float = 0.95  # traced. GAE's bias-variance dial: 0 is one-step TD, 1 is Monte Carlo
+    clip_eps: float = 0.2  # traced. Ratio clipped to [1 - eps, 1 + eps], value to old +- eps; inf: none
     clip_value: bool = True  # clip the value update around the rollout's values, as PureJaxRL does
     ent_coef: float = 0.01  # weight of the entropy bonus
     vf_coef: float = 0.5  # weight of the value loss
@@ -57,7 +65,7 @@ class PPOConfig:
     learning_rate: float = 2.5e-4  # Adam's step size ...
     anneal_lr: bool = True  # ... decayed linearly to 0 over the updates
     normalize_advantages: bool = True  # standardise advantages within each minibatch
-    bootstrap_truncation: bool = True  # on a time limit, bootstrap from V(final obs); False: treat as end
+    bootstrap_truncation: bool = True  # traced. On a time limit, bootstrap from V(final obs); False: as end
     hidden_sizes: tuple[int, ...] = (64, 64)  # actor and critic hidden layers (separate networks)
     activation: str = "tanh"  # "tanh" or "relu"
 
@@ -76,11 +84,12 @@ class PPOConfig:
         for name, low, high in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0), ("clip_eps", 0.0, float("inf"))):
             _validate.in_range(name, getattr(self, name), low, high)
         _validate.one_of("activation", self.activation, nets.ACTIVATIONS)
+        if _validate.is_concrete(self.bootstrap_truncation) and jnp.asarray(self.bootstrap_truncation).dtype != bool:
+            raise ValueError(f"bootstrap_truncation must be True or False, got {self.bootstrap_truncation!r}")
 
-    @property
-    def knobs(self) -> Knobs:
-        """This config's values of the knobs ``train(key, knobs)`` can vary without recompiling."""
-        return Knobs(self.gae_lambda, self.clip_eps, float(self.bootstrap_truncation))
+    def fixed_part(self) -> tuple:
+        """The values of every field but the :data:`TRACED` ones: what one compiled program is built for."""
+        return tuple(getattr(self, field.name) for field in dataclasses.fields(self) if field.name not in TRACED)
 
     @property
     def num_updates(self) -> int:
@@ -88,8 +97,56 @@ class PPOConfig:
         return self.total_timesteps // (self.num_envs * self.num_steps)
 
     @property
+    def env_steps_per_update(self) -> int:
+        """Environment steps collected per update: one rollout, ``num_envs * num_steps``."""
+        return self.num_envs * self.num_steps
+
+    @property
+    def gradient_steps_per_update(self) -> int:
+        """Gradient steps per update: ``update_epochs * num_minibatches``."""
+        return self.update_epochs * self.num_minibatches
+
+    @property
     def minibatch_size(self) -> int:
-        return self.num_envs * self.num_steps // self.num_minibatches
+        return self.env_steps_per_update // self.num_minibatches
+
+
+def _flatten_config(config: PPOConfig) -> tuple[tuple, tuple]:
+    children = tuple((jax.tree_util.GetAttrKey(name), getattr(config, name)) for name in TRACED)
+    return children, config.fixed_part()
+
+
+def _unflatten_config(fixed: tuple, traced: tuple) -> PPOConfig:
+    # Built without __init__: JAX rebuilds configs with tracers or placeholders as leaves, which cannot
+    # be checked. Every config a user makes goes through __init__ and is checked there.
+    config = object.__new__(PPOConfig)
+    fixed_names = [field.name for field in dataclasses.fields(PPOConfig) if field.name not in TRACED]
+    for name, value in (*zip(fixed_names, fixed), *zip(TRACED, traced)):
+        object.__setattr__(config, name, value)
+    return config
+
+
+jax.tree_util.register_pytree_with_keys(
+    PPOConfig, _flatten_config, _unflatten_config, flatten_func=lambda c: (tuple(getattr(c, n) for n in TRACED), c.fixed_part())
+)
+
+
+def stack_configs(configs: list[PPOConfig]) -> PPOConfig:
+    """One config whose :data:`TRACED` fields are arrays ``(len(configs),)``, one value per variant, to
+    ``vmap`` ``train(key, config)`` over. The configs must agree on every other field."""
+    if not configs:
+        raise ValueError("configs: give at least one PPOConfig")
+    for other in configs[1:]:
+        if other.fixed_part() != configs[0].fixed_part():
+            differ = [
+                field.name for field in dataclasses.fields(PPOConfig)
+                if field.name not in TRACED and getattr(other, field.name) != getattr(configs[0], field.name)
+            ]  # fmt: skip
+            raise ValueError(
+                f"configs may differ only in {', '.join(TRACED)} to share one compiled program; "
+                f"these differ: {', '.join(differ)}"
+            )
+    return jax.tree.map(lambda *values: jnp.stack([jnp.asarray(v) for v in values]), *configs)
 
 
 PUREJAXRL_CONFIG = PPOConfig()
@@ -166,37 +223,69 @@ class TrainResult(NamedTuple):
         return self.metrics.episode_return_sum / jnp.where(self.metrics.episodes > 0, self.metrics.episodes, jnp.nan)
 
 
+GaeFn = Callable[..., tuple[jax.Array, jax.Array]]
+LossFn = Callable[[Any, Callable, "Minibatch", PPOConfig], jax.Array]
+
+
 @dataclass(frozen=True)
 class PPOParts:
     """The fixed pieces, built once from a config by :func:`make_parts`."""
 
-    config: PPOConfig
+    config: PPOConfig  # inside train, the config it was called with (its TRACED fields may be tracers)
     env: Environment  # auto-resetting (auto_reset), for training
     network: hk.Transformed  # apply(params, obs) -> (logits, value)
     optimizer: optax.GradientTransformation
+    gae: GaeFn  # (rewards, values, next_values, terminated, done, gamma, lam) -> (advantages, targets)
+    loss: LossFn | None  # (params, apply, batch, config) -> scalar; None: ppo_loss, with its diagnostics
 
 
-def make_parts(config: PPOConfig, env: Environment | None = None) -> PPOParts:
+def make_parts(
+    config: PPOConfig,
+    env: Environment | None = None,
+    *,
+    gae_fn: GaeFn = returns.gae,
+    loss_fn: LossFn | None = None,
+) -> PPOParts:
+    """The network, optimiser, auto-resetting environment, GAE and loss for ``config``.
+
+    ``gae_fn`` and ``loss_fn`` replace :func:`course_lib.returns.gae` and :func:`ppo_loss` (chapter 06
+    passes the learner's own). A ``loss_fn`` implements the chapter's objective, with advantage
+    normalisation and value clipping, so ``config`` must have both on.
+    """
+    if loss_fn is not None and not (config.normalize_advantages and config.clip_value):
+        raise ValueError(
+            "loss_fn: a learner's PPO loss normalises advantages and clips the value, as chapter 06 "
+            "teaches; with loss_fn, config.normalize_advantages and config.clip_value must be True"
+        )
+    if not callable(gae_fn) or (loss_fn is not None and not callable(loss_fn)):
+        raise ValueError("gae_fn and loss_fn must be functions")
     env = auto_reset(CartPole() if env is None else env)
-    steps_per_update = config.update_epochs * config.num_minibatches
     if config.anneal_lr:
+        gradient_steps = config.gradient_steps_per_update
+
         # Constant within an update, decreasing linearly from one update to the next (as PureJaxRL).
         def learning_rate(count: jax.Array) -> jax.Array:
-            return config.learning_rate * (1.0 - (count // steps_per_update) / config.num_updates)
+            return config.learning_rate * (1.0 - (count // gradient_steps) / config.num_updates)
     else:
         learning_rate = config.learning_rate
     optimizer = optax.chain(
         optax.clip_by_global_norm(config.max_grad_norm), optax.adam(learning_rate, eps=1e-5)
     )
     network = nets.make_actor_critic(env.num_actions, config.hidden_sizes, config.activation)
-    return PPOParts(config, env, network, optimizer)
+    return PPOParts(config=config, env=env, network=network, optimizer=optimizer, gae=gae_fn, loss=loss_fn)
 
 
 def init_state(parts: PPOParts, key: jax.Array) -> PPOState:
     reset_key, init_key = jax.random.split(key)
     obs, env_state = jax.vmap(parts.env.reset)(jax.random.split(reset_key, parts.config.num_envs))
     params = parts.network.init(init_key, obs[0])
-    return PPOState(params, parts.optimizer.init(params), env_state, obs, jnp.zeros(parts.config.num_envs))
+    return PPOState(
+        params=params,
+        opt_state=parts.optimizer.init(params),
+        env_state=env_state,
+        obs=obs,
+        episode_return=jnp.zeros(parts.config.num_envs),
+    )
 
 
 def env_step(parts: PPOParts, state: PPOState, key: jax.Array) -> tuple[PPOState, tuple[Rollout, jax.Array]]:
@@ -232,23 +321,21 @@ def collect_rollout(parts: PPOParts, state: PPOState, key: jax.Array) -> tuple[P
     return state, rollout, finished
 
 
-def advantages_and_targets(
-    parts: PPOParts, params: Any, rollout: Rollout, knobs: Knobs
-) -> tuple[jax.Array, jax.Array]:
-    """GAE advantages and value targets, ``(num_steps, num_envs)`` each.
+def advantages_and_targets(parts: PPOParts, params: Any, rollout: Rollout) -> tuple[jax.Array, jax.Array]:
+    """GAE advantages and value targets, ``(num_steps, num_envs)`` each, from ``parts.gae``.
 
     ``V(s_{t+1})`` is the critic's value of the true next observation: the next step's observation
     within an episode, the final observation at an episode's end. Termination zeroes it (no future);
-    truncation keeps it (the time limit is not part of the task), unless ``knobs.bootstrap_truncation``
-    is 0.
+    truncation keeps it (the time limit is not part of the task), unless
+    ``config.bootstrap_truncation`` is False.
     """
+    config = parts.config
     _, next_values = parts.network.apply(params, rollout.final_obs)
     as_termination = rollout.terminated | rollout.truncated
-    terminated = jnp.where(knobs.bootstrap_truncation > 0.5, rollout.terminated, as_termination)
-    return returns.gae(
-        rollout.reward, rollout.value, next_values, terminated, as_termination, parts.config.gamma,
-        knobs.gae_lambda,
-    )  # fmt: skip
+    terminated = jnp.where(config.bootstrap_truncation, rollout.terminated, as_termination)
+    return parts.gae(
+        rollout.reward, rollout.value, next_values, terminated, as_termination, config.gamma, config.gae_lambda
+    )
 
 
 # --- The loss and the update. ------------------------------------------------------------------------------
@@ -273,91 +360,89 @@ class LossInfo(NamedTuple):
     approx_kl: jax.Array
 
 
-def ppo_loss(
-    params: Any,
-    apply: Callable,
-    batch: Minibatch,
-    clip_eps: float | jax.Array = 0.2,
-    vf_coef: float = 0.5,
-    ent_coef: float = 0.01,
-    normalize_advantages: bool = True,
-    clip_value: bool = True,
-) -> tuple[jax.Array, LossInfo]:
+def loss_terms(params: Any, apply: Callable, batch: Minibatch, config: PPOConfig) -> tuple[jax.Array, LossInfo]:
     """The PPO objective to *minimise* on one minibatch, and its parts.
 
     ``policy_loss = -mean(min(ratio * A, clip(ratio, 1 - eps, 1 + eps) * A))``: gradient *descent* on the
     negative surrogate is ascent on the surrogate. ``value_loss = 0.5 * mean(max((V - target)^2,
-    (V_clipped - target)^2))`` with ``V_clipped = old_V + clip(V - old_V, -eps, eps)``. Total:
-    ``policy_loss + vf_coef * value_loss - ent_coef * entropy`` (minus: entropy is a bonus).
-    ``A`` is standardised within the minibatch when ``normalize_advantages``. ``clip_eps = inf`` clips
-    nothing.
+    (V_clipped - target)^2))`` with ``V_clipped = old_V + clip(V - old_V, -eps, eps)`` (plain squared
+    error unless ``config.clip_value``). Total: ``policy_loss + vf_coef * value_loss - ent_coef *
+    entropy`` (minus: entropy is a bonus). ``A`` is standardised within the minibatch when
+    ``config.normalize_advantages``. ``clip_eps = inf`` clips nothing.
     """
+    clip_eps = config.clip_eps
     logits, value = apply(params, batch.obs)
     new_log_prob = log_prob(logits, batch.action)
     log_ratio = new_log_prob - batch.old_log_prob
     ratio = jnp.exp(log_ratio)
     advantage = batch.advantage
-    if normalize_advantages:
+    if config.normalize_advantages:
         advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
     clipped_ratio = jnp.clip(ratio, 1.0 - clip_eps, 1.0 + clip_eps)
     policy_loss = -jnp.minimum(ratio * advantage, clipped_ratio * advantage).mean()
     squared_error = (value - batch.target) ** 2
-    if clip_value:
+    if config.clip_value:
         value_clipped = batch.old_value + jnp.clip(value - batch.old_value, -clip_eps, clip_eps)
         squared_error = jnp.maximum(squared_error, (value_clipped - batch.target) ** 2)
     value_loss = 0.5 * squared_error.mean()
     mean_entropy = entropy(logits).mean()
-    total = policy_loss + vf_coef * value_loss - ent_coef * mean_entropy
+    total = policy_loss + config.vf_coef * value_loss - config.ent_coef * mean_entropy
     info = LossInfo(
-        policy_loss,
-        value_loss,
-        mean_entropy,
-        (jnp.abs(ratio - 1.0) > clip_eps).mean(),
-        ((ratio - 1.0) - log_ratio).mean(),
+        policy_loss=policy_loss,
+        value_loss=value_loss,
+        entropy=mean_entropy,
+        clip_fraction=(jnp.abs(ratio - 1.0) > clip_eps).mean(),
+        approx_kl=((ratio - 1.0) - log_ratio).mean(),
     )
     return total, info
 
 
-def update_minibatch(
-    parts: PPOParts, carry: tuple[Any, Any], batch: Minibatch, clip_eps: float | jax.Array
-) -> tuple[tuple[Any, Any], LossInfo]:
-    """One gradient step on one minibatch."""
+def ppo_loss(params: Any, apply: Callable, batch: Minibatch, config: PPOConfig) -> jax.Array:
+    """The PPO loss to minimise on one minibatch, a scalar (chapter 06's exercise): :func:`loss_terms`'s
+    total. Reads ``clip_eps``, ``vf_coef``, ``ent_coef``, ``normalize_advantages`` and ``clip_value``
+    from ``config``."""
+    return loss_terms(params, apply, batch, config)[0]
+
+
+def update_minibatch(parts: PPOParts, carry: tuple[Any, Any], batch: Minibatch) -> tuple[tuple[Any, Any], LossInfo]:
+    """One gradient step on one minibatch, on ``parts.loss`` (the learner's) or :func:`ppo_loss`."""
     params, opt_state = carry
-    config = parts.config
-    grads, info = jax.grad(ppo_loss, has_aux=True)(
-        params, parts.network.apply, batch, clip_eps, config.vf_coef, config.ent_coef,
-        config.normalize_advantages, config.clip_value,
-    )  # fmt: skip
+    apply, config = parts.network.apply, parts.config
+    if parts.loss is None:
+        grads, info = jax.grad(loss_terms, has_aux=True)(params, apply, batch, config)
+    else:
+        grads = jax.grad(parts.loss)(params, apply, batch, config)
+        info = loss_terms(params, apply, batch, config)[1]  # the diagnostics, from the reference
     updates, opt_state = parts.optimizer.update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state), info
 
 
 def update_epoch(
-    parts: PPOParts, carry: tuple[Any, Any], samples: Minibatch, key: jax.Array, clip_eps: float | jax.Array
+    parts: PPOParts, carry: tuple[Any, Any], samples: Minibatch, key: jax.Array
 ) -> tuple[tuple[Any, Any], LossInfo]:
     """One pass over all samples ``(batch, ...)`` in shuffled minibatches, a ``lax.scan`` over them."""
     config = parts.config
-    order = jax.random.permutation(key, config.num_envs * config.num_steps)
+    order = jax.random.permutation(key, config.env_steps_per_update)
     minibatches = jax.tree.map(
         lambda leaf: leaf[order].reshape(config.num_minibatches, config.minibatch_size, *leaf.shape[1:]), samples
     )
 
     def step(carry, batch):
-        return update_minibatch(parts, carry, batch, clip_eps)
+        return update_minibatch(parts, carry, batch)
 
     return jax.lax.scan(step, carry, minibatches)
 
 
-def update(parts: PPOParts, state: PPOState, key: jax.Array, knobs: Knobs) -> tuple[PPOState, UpdateMetrics]:
+def update(parts: PPOParts, state: PPOState, key: jax.Array) -> tuple[PPOState, UpdateMetrics]:
     """Collect a rollout, compute GAE, and learn from it for ``update_epochs`` epochs."""
     rollout_key, epochs_key = jax.random.split(key)
     state, rollout, finished = collect_rollout(parts, state, rollout_key)
-    advantage, target = advantages_and_targets(parts, state.params, rollout, knobs)
+    advantage, target = advantages_and_targets(parts, state.params, rollout)
     samples = Minibatch(rollout.obs, rollout.action, rollout.log_prob, rollout.value, advantage, target)
     samples = jax.tree.map(lambda leaf: leaf.reshape(-1, *leaf.shape[2:]), samples)  # (T * N, ...)
 
     def epoch(carry, key):
-        return update_epoch(parts, carry, samples, key, knobs.clip_eps)
+        return update_epoch(parts, carry, samples, key)
 
     (params, opt_state), info = jax.lax.scan(
         epoch, (state.params, state.opt_state), jax.random.split(epochs_key, parts.config.update_epochs)
@@ -376,35 +461,46 @@ def make_train(
     config: PPOConfig,
     env: Environment | None = None,
     *,
+    gae_fn: GaeFn = returns.gae,
+    loss_fn: LossFn | None = None,
     progress: Callable[[object], None] | None = None,
-    progress_every: int = 50,
+    progress_every: int = 25_600,
 ) -> Callable[..., TrainResult]:
-    """A pure ``train(key, knobs=None) -> TrainResult`` for ``config`` (CartPole unless ``env`` is given).
+    """A pure ``train(key, config=None) -> TrainResult`` for ``config`` (CartPole unless ``env`` is given).
 
-    Jit it, or ``jax.jit(jax.vmap(train))`` over a batch of keys to train many seeds at once. ``knobs``
-    (default: ``config.knobs``) may be arrays, so ``vmap`` can also run different lambdas, clip ranges
-    or truncation handling side by side, compiled once.
+    Jit it, or ``jax.jit(jax.vmap(train))`` over a batch of keys to train many seeds at once. ``train``'s
+    ``config`` (default: this one) may differ from this one only in its :data:`TRACED` fields, which may
+    be arrays: ``vmap`` over :func:`stack_configs` runs variants side by side, compiled once.
 
     Args:
-        progress: called on the host with the number of environment steps done, every
-            ``progress_every`` updates, while the compiled loop runs (a
+        gae_fn, loss_fn: replace GAE and the PPO loss (see :func:`make_parts`); chapter 06 passes the
+            learner's own.
+        progress: called on the host with the number of environment steps done, at the first update at
+            or past every ``progress_every`` environment steps, while the compiled loop runs (a
             :class:`course_lib.progress.ProgressBar`, for example); under ``vmap``, once per run.
     """
-    parts = make_parts(config, env)
+    parts = make_parts(config, env, gae_fn=gae_fn, loss_fn=loss_fn)
     _validate.positive_int("progress_every", progress_every)
-    steps_per_update = config.num_envs * config.num_steps
+    steps_per_update = config.env_steps_per_update
     total_steps = config.num_updates * steps_per_update
 
-    def train(key: jax.Array, knobs: Knobs | None = None) -> TrainResult:
-        knobs = config.knobs if knobs is None else knobs
+    def train(key: jax.Array, run_config: PPOConfig | None = None) -> TrainResult:
+        if run_config is None:
+            run_config = config
+        elif not isinstance(run_config, PPOConfig) or run_config.fixed_part() != config.fixed_part():
+            raise ValueError(
+                f"config: train's config may differ from make_train's only in {', '.join(TRACED)}; "
+                "make another train with make_train for other values"
+            )
+        run_parts = replace(parts, config=run_config)
         init_key, loop_key = jax.random.split(key)
-        state = init_state(parts, init_key)
+        state = init_state(run_parts, init_key)
 
         def step(state: PPOState, key_and_index: tuple[jax.Array, jax.Array]):
             key, index = key_and_index
-            state, metrics = update(parts, state, key, knobs)
+            state, metrics = update(run_parts, state, key)
             progress_lib.report(
-                progress, (index + 1) * steps_per_update, progress_every * steps_per_update, last=total_steps
+                progress, (index + 1) * steps_per_update, progress_every, last=total_steps, stride=steps_per_update
             )
             return state, metrics
 
