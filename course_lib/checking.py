@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Case", "Mistake", "Verdict", "check", "check_sampler", "compare"]
+__all__ = ["Case", "Mistake", "Verdict", "check", "check_sampler", "compare", "whose_code"]
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,7 @@ def check(
     mistakes: Sequence[Mistake] = (),
     accept: Sequence[Callable] = (),
     compile_first: bool = False,
+    then: Callable[[Callable], Verdict] | None = None,
     quiet: bool = False,
 ) -> Callable:
     """Check ``learner_fn`` against ``reference_fn`` on ``cases``; print the verdict; return what to use next.
@@ -161,6 +162,8 @@ def check(
         compile_first: run both functions compiled with ``jax.jit`` (for exercises whose functions are
             slow op by op, such as a whole training step). If the learner's function does not compile,
             it is run op by op instead, so the verdict can say why (and ``jit`` then gives the hint).
+        then: a further judgement, ``learner_fn -> Verdict``, made once every case has passed (for a
+            property the cases cannot show, such as the distribution of a random choice inside).
         quiet: return the verdict's function without printing (for tests).
 
     Returns:
@@ -191,6 +194,9 @@ def check(
             verdict = other
     if compiled and verdict.passed:
         verdict = Verdict(verdict.status, verdict.message + " It also works under jax.jit.")
+    if then is not None and verdict.passed:
+        further = then(learner_fn)
+        verdict = further if not further.passed else Verdict("correct", f"{verdict.message} {further.message}")
     if not quiet:
         print(format_verdict(title, verdict))
     return learner_fn if verdict.passed else reference_fn
@@ -209,6 +215,20 @@ def format_verdict(title: str, verdict: Verdict, width: int = 88) -> str:
     wrapped = [textwrap.fill(paragraphs[0], width=width, subsequent_indent="   ")]
     wrapped += [textwrap.fill(line.strip(), width=width, initial_indent="   ", subsequent_indent="   ") for line in paragraphs[1:]]
     return "\n".join(wrapped)
+
+
+def whose_code(**in_use: tuple[Callable, Callable]) -> str:
+    """One line saying whose code a chapter's experiment runs: ``name=(function in use, reference)`` for
+    each exercise it uses, e.g. ``whose_code(gae=(gae, returns.gae))``. A check returns the learner's
+    function when it passed and the reference otherwise, so this tells the two apart."""
+    if not in_use:
+        raise ValueError("in_use: name at least one function, as name=(in_use, reference)")
+    parts = [
+        f"the reference {name} (course_lib)" if used is reference else f"your {name}"
+        for name, (used, reference) in in_use.items()
+    ]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"This experiment runs {listed}."
 
 
 def evaluate(
@@ -238,7 +258,7 @@ def evaluate(
         except NotImplementedError:
             return Verdict("not started", "")
         except Exception as error:  # noqa: BLE001 -- any learner error becomes a verdict, not a traceback
-            return Verdict("not yet", _raised(case, error, learner_fn))
+            return Verdict("not yet", _raised(case, error, learner_fn, mistakes))
         changed = _changed_input(case, args, kwargs, learner_fn)
         if changed:
             return Verdict("not yet", changed)
@@ -414,17 +434,35 @@ def _check_transformed(
     return None
 
 
-def _raised(case: Case, error: Exception, learner_fn: Callable) -> str:
-    """Describe a learner's exception in one or two lines: type, message, and their own line that raised it."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+def _raised(case: Case, error: Exception, learner_fn: Callable, mistakes: Sequence[Mistake] = ()) -> str:
+    """Describe a learner's exception in one or two lines: type, message, and their own line that raised it.
+    The hint is that of the first known mistake that raises the same error on this case, else the case's."""
+    message = _first_line(error)
     text = f"On the case '{case.name}' your function raised {type(error).__name__}"
     text += f": {message}" if message else "."
     line = _learner_line(error, learner_fn)
     if line:
         text += f"\n   It happened at: {line}"
-    if case.hint:
-        text += f"\n   Hint: {case.hint}"
+    hint = _diagnose_error(mistakes, case, error) or case.hint
+    if hint:
+        text += f"\n   Hint: {hint}"
     return text
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else ""
+
+
+def _diagnose_error(mistakes: Sequence[Mistake], case: Case, error: Exception) -> str:
+    """The hint of the first known mistake that raises an error of the same type, with the same first line
+    of message, on ``case`` (e.g. a scan whose carry has the wrong shape), else ""."""
+    for mistake in mistakes:
+        try:
+            mistake.fn(*_fresh(case.args), **_fresh(case.kwargs))
+        except Exception as wrong:  # noqa: BLE001 -- the mistake's own error is what we compare
+            if type(wrong) is type(error) and _first_line(wrong) == _first_line(error):
+                return mistake.hint
+    return ""
 
 
 def _learner_line(error: Exception, learner_fn: Callable) -> str:
@@ -479,6 +517,7 @@ def check_sampler(
     *,
     draws: int = 20_000,
     mistakes: Sequence[Mistake] = (),
+    single_use_keys: bool = False,
     quiet: bool = False,
 ) -> Callable:
     """Check a *random* function ``fn(key, *args) -> int scalar`` by the distribution of its outcomes.
@@ -493,8 +532,13 @@ def check_sampler(
         cases: ``Case.args`` are the arguments after the key (arrays or numbers: they are traced).
         num_outcomes: outcomes are integers in ``[0, num_outcomes)`` (e.g. the number of actions).
         mistakes: known wrong samplers; a failing answer whose distribution matches one gets its hint.
+        single_use_keys: also require that the function uses each key once (JAX's key-reuse checker,
+            ``jax.debug_key_reuse``). Two draws from one key can look right one at a time, as a coin and a
+            ``randint`` do, while the exercise asks for independent draws.
     """
-    verdict = evaluate_sampler(learner_fn, reference_fn, cases, num_outcomes, draws=draws, mistakes=mistakes)
+    verdict = evaluate_sampler(
+        learner_fn, reference_fn, cases, num_outcomes, draws=draws, mistakes=mistakes, single_use_keys=single_use_keys
+    )
     if not quiet:
         print(format_verdict(title, verdict))
     return learner_fn if verdict.passed else reference_fn
@@ -513,6 +557,7 @@ def evaluate_sampler(
     *,
     draws: int = 20_000,
     mistakes: Sequence[Mistake] = (),
+    single_use_keys: bool = False,
 ) -> Verdict:
     """The verdict of :func:`check_sampler`, without printing it."""
     if not cases:
@@ -536,6 +581,9 @@ def evaluate_sampler(
                 f"On the case '{case.name}': expected one integer (shape ()), got {_describe_tree(single)} "
                 f"of dtype {getattr(single, 'dtype', type(single).__name__)}.",
             )
+        reused = _reused_key(learner_fn, case) if single_use_keys else None
+        if reused:
+            return Verdict("not yet", reused)
         try:
             sampled = learner_batched(keys, case.args, case.kwargs)
         except Exception as error:  # noqa: BLE001
@@ -563,6 +611,26 @@ def evaluate_sampler(
                 f"{draws:,} keys; the reference gives {want_freq[worst]:.1%}.{hint}",
             )
     return Verdict("correct", f"The distribution of your outcomes matches the reference on all {len(cases)} cases.")
+
+
+def _reused_key(fn: Callable, case: Case) -> str | None:
+    """Describe where ``fn(key, *case.args)`` uses one key twice, op by op and under ``jax.jit``, or None."""
+    for run in (fn, jax.jit(fn)):
+        try:
+            with jax.debug_key_reuse(True):
+                jax.block_until_ready(run(jax.random.key(2), *case.args, **case.kwargs))
+        except jax.errors.KeyReuseError as error:
+            line = _learner_line(error, fn)
+            where = f"\n   It happened at: {line}" if line else ""
+            return (
+                f"On the case '{case.name}': your function uses one key for two random draws.{where}\n"
+                "   Hint: a key gives one draw. Two draws from the same key are not independent, even when each "
+                "looks right on its own: split the key into as many keys as you have draws "
+                "(jax.random.split(key, n)) and use each one once."
+            )
+        except Exception:  # noqa: BLE001 -- other problems are reported by the rest of the check
+            return None
+    return None
 
 
 def _frequency_bound(want_freq: np.ndarray, draws: int) -> np.ndarray:

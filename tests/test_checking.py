@@ -305,3 +305,14 @@ def test_sampler_mistakes_are_diagnosed_by_distribution():
         mistakes=[Mistake("you never explore", never_explores)],
     )
     assert "Hint: you never explore" in verdict.message
+
+
+def test_whose_code_says_which_function_runs():
+    from course_lib.checking import whose_code
+
+    mine = lambda x: x
+    assert whose_code(gae=(mine, reference)) == "This experiment runs your gae."
+    line = whose_code(gae=(reference, reference), ppo_loss=(mine, reference))
+    assert line == "This experiment runs the reference gae (course_lib) and your ppo_loss."
+    with pytest.raises(ValueError, match="in_use"):
+        whose_code()
