@@ -132,15 +132,18 @@ print(jax.tree.map(jnp.shape, state))
 # %% [markdown]
 # ### Exercise 3.1: add a transition
 #
-# Write `buffer_add(state, transition)`: write every field of `transition` into slot `state.position`
-# (with `jax.tree.map` and `.at[...].set`), advance the position with wrap-around, and grow the size up
-# to the capacity. Return a new `uniform.UniformBufferState(data, position, size)`. The capacity is the
-# leading size of any data array: `jax.tree.leaves(state.data)[0].shape[0]`.
+# Write `buffer_add(state, transition)`: write every field of `transition` into slot `state.position`,
+# advance the position with wrap-around, and grow the size up to the capacity. Return a new
+# `uniform.UniformBufferState(data, position, size)`, and leave the `state` you were given unchanged.
+# The capacity is the length of the leading axis of the data arrays. A transition can be any pytree of
+# arrays (the DQN run below uses `dqn.Transition`; the check also tries dicts, with leaves of other
+# shapes), so don't rely on field names. The DQN run compiles your function and trains several seeds
+# at once, so the check runs it under `jax.jit` and `jax.vmap` too.
 
 
 # %%
 def buffer_add(state, transition):
-    ### BEGIN SOLUTION: data = tree.map(lambda buf, x: buf.at[state.position].set(x), ...); position = (position + 1) % capacity; size = minimum(size + 1, capacity)
+    ### BEGIN SOLUTION: write the transition into slot state.position of every data array (jax.tree.map and the .at[...].set update syntax), then move the position on with wrap-around and grow the size up to the capacity (jnp.minimum).
     capacity = jax.tree.leaves(state.data)[0].shape[0]
     data = jax.tree.map(
         lambda buffer, value: buffer.at[state.position].set(value),
@@ -163,13 +166,14 @@ buffer_add = ch03.check_buffer_add(buffer_add)
 #
 # Write `buffer_sample(state, key, batch_size)`: draw `batch_size` slot indices uniformly, with
 # replacement, from the filled slots only, and return the transitions at those slots (every field
-# gains a leading `(batch_size,)` axis). The check draws 20,000 single samples from small buffers and
-# compares which slots come up.
+# gains a leading `(batch_size,)` axis). The draws within a batch must be independent. Random draws
+# differ from key to key, so the check judges a distribution: over 20,000 keys, it counts how often
+# each pair of slots comes up first and last in a batch, and compares with the reference.
 
 
 # %%
 def buffer_sample(state, key, batch_size):
-    ### BEGIN SOLUTION: indices = jax.random.randint(key, (batch_size,), 0, state.size); return jax.tree.map(lambda leaf: leaf[indices], state.data)
+    ### BEGIN SOLUTION: draw batch_size indices at once from the filled slots (jax.random.randint with a shape), then gather every field of state.data at those same indices (jax.tree.map).
     indices = jax.random.randint(key, (batch_size,), 0, state.size)
     return jax.tree.map(lambda leaf: leaf[indices], state.data)
     ### END SOLUTION
@@ -260,7 +264,7 @@ curves = {name: train_seeds(config) for name, config in configs.items()}
 
 # %%
 def td_error_probabilities(td_errors, alpha, epsilon):
-    ### BEGIN SOLUTION: p = (abs(td_errors) + epsilon) ** alpha; return p / p.sum()
+    ### BEGIN SOLUTION: P(i) from the formula above, for all TD errors at once: a priority per error, raised to alpha, then normalised to sum to 1 (jnp.abs and .sum() help).
     scaled = (jnp.abs(td_errors) + epsilon) ** alpha
     return scaled / scaled.sum()
     ### END SOLUTION
