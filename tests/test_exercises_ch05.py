@@ -18,26 +18,40 @@ def make_step(mistake=None):
         config = parts.config
         action_key, env_key, learn_key = jax.random.split(key, 3)
         q_values = parts.q_network.apply(state.params, state.obs)
-        action = tabular.epsilon_greedy(action_key, q_values, parts.epsilon(state.step))
+        epsilon = parts.epsilon(state.step)
+        if mistake == "one categorical draw":  # valid: sample from the epsilon-greedy probabilities
+            probs = jnp.full(q_values.shape, epsilon / q_values.shape[0])
+            probs = probs.at[jnp.argmax(q_values)].add(1.0 - epsilon)
+            action = jax.random.categorical(action_key, jnp.log(probs))
+        elif mistake == "never explores":
+            action = jnp.argmax(q_values)
+        else:
+            action = tabular.epsilon_greedy(action_key, q_values, epsilon)
         obs, env_state, reward, terminated, truncated, info = parts.env.step(env_key, state.env_state, action)
         next_obs = obs if mistake == "reset obs" else info["final_observation"]
         stored_end = terminated | truncated if mistake == "done as terminated" else terminated
         buffer = uniform.add(state.buffer, dqn.Transition(state.obs, action, reward, next_obs, stored_end))
         state = state._replace(buffer=buffer)
         step = state.step + 1
-        due = (step >= config.learning_starts) & (step % config.train_every == 0)
+        if mistake == "off by one":
+            step = state.step
+        due = step >= config.learning_starts
+        if mistake != "forgets train_every":
+            due = due & (step % config.train_every == 0)
         if mistake == "always learn":
             learned = dqn.learn(parts, state, learn_key)
         elif mistake == "python if":
             learned = dqn.learn(parts, state, learn_key) if due else dqn.skip_learning(state)
         else:
             learned = jax.lax.cond(due, lambda s: dqn.learn(parts, s, learn_key), dqn.skip_learning, state)
+        step = state.step + 1
         target_due = step % config.target_update_period == 0
         if mistake == "no target update":
             target_due = False
+        tau = 1.0 if mistake == "ignores tau" else config.tau
         target = jax.tree.map(
-            lambda new, old: jnp.where(target_due, new, old),
-            optax.incremental_update(learned.params, state.target_params, config.tau),
+            lambda new, old: jnp.where(target_due, tau * new + (1 - tau) * old, old),
+            learned.params,
             state.target_params,
         )
         done = terminated | truncated
@@ -59,31 +73,39 @@ def make_step(mistake=None):
 
 def run(fn, capsys):
     used = ch05.check_train_step(fn)
-    return used, capsys.readouterr().out
+    return used, " ".join(capsys.readouterr().out.split())
 
 
-def test_a_correct_step_written_differently_passes(capsys):
-    learner = make_step()
+@pytest.mark.parametrize("variant", [None, "one categorical draw"])
+def test_correct_steps_written_differently_pass(variant, capsys):
+    learner = make_step(variant)
     used, out = run(learner, capsys)
-    assert "correct" in out and used is learner
+    assert "correct" in out and "right distribution" in out and used is learner
+
+
+def test_the_reference_passes(capsys):
+    used, out = run(dqn.train_step, capsys)
+    assert "correct" in out and used is dqn.train_step
 
 
 @pytest.mark.parametrize(
-    ("mistake", "case", "hint"),
+    ("mistake", "hint"),
     [
-        ("reset obs", "truncated", "final_observation"),
-        ("reset obs", "truncated", "next episode's first"),
-        ("done as terminated", "truncated", "not terminated | truncated"),
-        ("always learn", "before learning starts", "learning_starts"),
-        ("no target update", "target network", "target_update_period"),
-        ("return never reset", "truncated", "start the next at 0"),
-        ("python if", "", "jax.jit"),
+        ("reset obs", "next episode's first"),
+        ("done as terminated", "store terminated, not terminated | truncated"),
+        ("always learn", "learning_starts"),
+        ("off by one", "one step early"),
+        ("forgets train_every", "learn only every train_every-th step"),
+        ("ignores tau", "the target update is soft"),
+        ("return never reset", "start the running return again at 0"),
+        ("never explores", "the exploration does not"),
+        ("python if", "jax.jit"),
     ],
 )
-def test_each_typical_mistake_fails_with_its_hint(mistake, case, hint, capsys):
+def test_each_typical_mistake_fails_with_its_hint(mistake, hint, capsys):
     used, out = run(make_step(mistake), capsys)
-    flat = out.replace("\n   ", " ")
-    assert "not yet" in out and case in flat and hint in flat
+    flat = " ".join(out.split())
+    assert "not yet" in out and hint in flat
     assert used is dqn.train_step
 
 
