@@ -6,9 +6,7 @@ import numpy as np
 import pytest
 from jax import lax
 
-from course_lib import bandits, returns
 from course_lib.checking import Case, Mistake, check, compare, evaluate
-from course_lib.exercises import ch00
 
 
 def reference(x):
@@ -106,49 +104,7 @@ def test_compare_tolerates_float_noise_but_not_errors():
     assert compare(jnp.array(1.0), jnp.array(1.5), rtol=1e-5, atol=1e-6) == "expected 1, got 1.5"
 
 
-# The chapter 00 checks must accept the solution and reject plausible mistakes.
-
-
-def scan_returns(rewards, gamma):
-    def backwards(future, reward):
-        current = reward + gamma * future
-        return current, current
-
-    return lax.scan(backwards, jnp.zeros_like(rewards[0]), rewards, reverse=True)[1]
-
-
-@pytest.mark.parametrize(
-    "learner, status",
-    [
-        (scan_returns, "correct"),
-        (returns.discounted_returns, "correct"),
-        (lambda rewards, gamma: jnp.cumsum(rewards[::-1], axis=0)[::-1], "not yet"),  # forgot gamma
-        (lambda rewards, gamma: lax.scan(lambda c, r: (r + gamma * c,) * 2, 0.0, rewards)[1], "not yet"),  # forwards
-        (not_started, "not started"),
-    ],
-)
-def test_discounted_returns_check(learner, status, capsys):
-    used = ch00.check_discounted_returns(learner)
-    out = capsys.readouterr().out
-    assert {"correct": "✅", "not yet": "❌", "not started": "⏳"}[status] in out
-    assert (used is learner) == (status == "correct")
-
-
-@pytest.mark.parametrize(
-    "learner, status",
-    [
-        (bandits.sample_average_update, "correct"),
-        (lambda e, c, a, r: (e.at[a].add((r - e[a]) / (c[a] + 1)), c.at[a].add(1)), "correct"),
-        (lambda e, c, a, r: (e.at[a].add((r - e[a]) / jnp.maximum(c[a], 1)), c.at[a].add(1)), "not yet"),  # old count
-        (lambda e, c, a, r: (e.at[a].set(r), c.at[a].add(1)), "not yet"),  # overwrites with the last reward
-        (lambda e, c, a, r: (c, e), "not yet"),  # swapped results
-    ],
-)
-def test_sample_average_update_check(learner, status, capsys):
-    used = ch00.check_sample_average_update(learner)
-    out = capsys.readouterr().out
-    assert status in out
-    assert (used is learner) == (status == "correct")
+# The chapter checks themselves are tested in tests/test_exercises_chNN.py.
 
 
 # Random functions are checked by the distribution of their outcomes.
@@ -316,3 +272,56 @@ def test_whose_code_says_which_function_runs():
     assert line == "This experiment runs the reference gae (course_lib) and your ppo_loss."
     with pytest.raises(ValueError, match="in_use"):
         whose_code()
+
+
+def test_a_known_mistake_that_raises_the_same_error_gets_its_hint():
+    """A learner's error is diagnosed like a wrong value: the mistake that raises the same error (type and
+    first line of message) on the failing case names it, instead of the case's hint."""
+
+    def scalar_start(x):  # a scan whose carry starts as a number: fails once x has a second axis
+        return lax.scan(lambda c, row: (c + row,) * 2, 0.0, x)[1]
+
+    cumulative = lambda x: jnp.cumsum(x, axis=0)
+    cases = [Case("a vector", (jnp.arange(3.0),)), Case("a matrix", (jnp.ones((3, 2)),), hint="the case's hint")]
+    mistakes = [Mistake("never this", lambda x: 1 / 0), Mistake("start the carry with rows' shape", scalar_start)]
+
+    def mine(x):
+        return lax.scan(lambda total, row: (total + row, total + row), jnp.float32(0), x)[1]
+
+    verdict = evaluate(mine, cumulative, cases, mistakes=mistakes)
+    assert "raised TypeError" in verdict.message and "Hint: start the carry with rows' shape" in verdict.message
+    assert "the case's hint" not in verdict.message and "never this" not in verdict.message
+    other = evaluate(lambda x: x[10], cumulative, cases, mistakes=mistakes)  # an error no mistake raises
+    assert "Hint: the case's hint" in other.message or "Hint" not in other.message
+
+
+def test_sampler_single_use_keys_catches_a_reused_key_that_the_distribution_hides():
+    """A coin and a randint from one key each look right (randint splits its key inside), so only JAX's
+    key-reuse checker sees it; keys derived with fold_in or split and used once pass."""
+
+    def coin_and_action_from_one_key(key, q, eps):
+        coin_key, greedy_key = jax.random.split(key)
+        explore = jax.random.uniform(coin_key) < eps
+        return jnp.where(explore, jax.random.randint(coin_key, (), 0, q.shape[0]), jnp.argmax(q))
+
+    def fold_in_keys(key, q, eps):
+        explore = jax.random.uniform(jax.random.fold_in(key, 0)) < eps
+        return jnp.where(explore, jax.random.randint(jax.random.fold_in(key, 1), (), 0, q.shape[0]), jnp.argmax(q))
+
+    argmax_reference = fold_in_keys  # SAMPLER_CASES has one best action, so argmax is the greedy action
+    assert evaluate_sampler(coin_and_action_from_one_key, argmax_reference, SAMPLER_CASES, 3).passed
+    verdict = evaluate_sampler(coin_and_action_from_one_key, argmax_reference, SAMPLER_CASES, 3, single_use_keys=True)
+    assert not verdict.passed and "uses one key for two random draws" in verdict.message
+    assert "line 4 of coin_and_action_from_one_key" in verdict.message
+    assert evaluate_sampler(fold_in_keys, argmax_reference, SAMPLER_CASES, 3, single_use_keys=True).passed
+    assert evaluate_sampler(epsilon_greedy, epsilon_greedy, SAMPLER_CASES, 3, single_use_keys=True).passed
+
+
+def test_sampler_diagnosis_skips_mistakes_that_do_not_apply():
+    """Mistakes are compiled together; one that fails on the case is skipped, the others still match."""
+    never_explores = lambda key, q, eps: jnp.argmax(q)
+    broken = lambda key, q, eps: q[100, 100]  # raises on a vector
+    learner = lambda key, q, eps: jnp.argmax(q) + 0 * jax.random.bits(key, dtype=jnp.uint32).astype(jnp.int32)
+    mistakes = [Mistake("broken", broken), Mistake("you never explore", never_explores)]
+    verdict = evaluate_sampler(learner, epsilon_greedy, SAMPLER_CASES, 3, mistakes=mistakes)
+    assert "Hint: you never explore" in verdict.message
