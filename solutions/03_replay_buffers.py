@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import plotting, rollouts, stats
+from course_lib import checking, plotting, rollouts, stats
 from course_lib.agents import dqn
 from course_lib.buffers import prioritized, uniform
 from course_lib.envs import CartPole
@@ -202,11 +202,18 @@ buffer_sample = ch03.check_buffer_sample(buffer_sample)
 # * **uniform replay**: a buffer of 10,000, batches of 32 drawn uniformly, learning from step 1,000.
 #
 # Eight seeds of each, trained at once with `jax.vmap`, 15,000 steps, a greedy evaluation
-# (4 episodes) every 1,000 steps.
+# (4 episodes) every 1,000 steps. Both agents store and sample with *your* buffer:
+# `dqn.make_train(config, buffer_add=buffer_add, buffer_sample=buffer_sample)` puts your two
+# functions where the uniform buffer's would be (the first line the cell prints says whose code ran).
 #
 # **Predict before you run:** how much better will replay do? Will it be stable?
 
 # %%
+print(
+    checking.whose_code(
+        buffer_add=(buffer_add, uniform.add), buffer_sample=(buffer_sample, uniform.sample)
+    )
+)
 NUM_SEEDS = 8
 seed_keys = jax.random.split(jax.random.key(2026), NUM_SEEDS)
 common = dict(
@@ -228,9 +235,11 @@ configs = {
 
 
 def train_seeds(config):
+    # Uniform replay runs on your buffer_add and buffer_sample (or the reference, if a check failed).
+    own = {} if config.prioritized else dict(buffer_add=buffer_add, buffer_sample=buffer_sample)
     start = time.perf_counter()
     results = jax.block_until_ready(
-        jax.jit(jax.vmap(dqn.make_train(config)))(seed_keys)
+        jax.jit(jax.vmap(dqn.make_train(config, **own)))(seed_keys)
     )
     print(
         f"{NUM_SEEDS} seeds x {config.num_steps:,} steps: {time.perf_counter() - start:.1f} s"
