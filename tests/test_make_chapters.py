@@ -92,7 +92,7 @@ def test_generates_a_chapter_pair_without_answers(course):
     assert [cell.cell_type for cell in notebook.cells] == ["markdown", "code", "code"]
     assert all(cell.outputs == [] for cell in notebook.cells if cell.cell_type == "code")
     manifest = json.loads((chapters / ".generated.json").read_text())
-    assert set(manifest) == {"99_tiny"}
+    assert set(manifest["chapters"]) == {"99_tiny"}
 
 
 def test_second_run_changes_nothing(course):
@@ -120,13 +120,15 @@ def test_edited_chapter_is_skipped_and_named(course, capsys):
     assert (chapters / "99_tiny.py").read_text() == learner_text  # the learner's work is intact
 
 
-def test_force_overwrites_an_edited_chapter(course):
+def test_force_regenerates_an_edited_chapter_after_backing_it_up(course):
     solutions, chapters = course
     generate(solutions, chapters)
     (chapters / "99_tiny.py").write_text((chapters / "99_tiny.py").read_text() + "\n# %%\nmy_notes = 1\n")
     report = generate(solutions, chapters, force=True)
     assert report.written == ["99_tiny"]
     assert "my_notes" not in (chapters / "99_tiny.py").read_text()
+    assert [target.name for _, target in report.backed_up] == ["99_tiny.py", "99_tiny.ipynb"]
+    assert "my_notes" in report.backed_up[0][1].read_text()
 
 
 def test_running_a_chapter_is_not_editing_it(course):
@@ -163,12 +165,16 @@ def test_check_mode_detects_a_solution_edited_without_regenerating(course):
     assert make_chapters.main(["--check", "--solutions", str(solutions), "--chapters", str(chapters)]) == 1
 
 
-def test_check_mode_detects_a_hand_edited_chapter(course):
+def test_check_mode_names_a_hand_edited_chapter_and_fails_on_it_only_when_strict(course):
     solutions, chapters = course
     generate(solutions, chapters)
     text = (chapters / "99_tiny.py").read_text()
     (chapters / "99_tiny.py").write_text(text.replace("after the exercise", "edited by hand"))
-    assert generate(solutions, chapters, check=True).stale == ["99_tiny"]
+    report = generate(solutions, chapters, check=True)
+    assert report.stale == [] and [chapter.stem for chapter in report.learners] == ["99_tiny"]
+    arguments = ["--check", "--solutions", str(solutions), "--chapters", str(chapters)]
+    assert make_chapters.main([*arguments, "--no-strict"]) == 0
+    assert make_chapters.main([*arguments, "--strict"]) == 1
 
 
 def test_broken_markers_exit_with_a_message(course, capsys):

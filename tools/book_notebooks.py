@@ -3,7 +3,8 @@
 The book renders stored outputs and never executes anything. For every ``solutions/NN_name.ipynb``
 this writes ``jupyter_book/chapters/NN_name.ipynb`` (git-ignored) in which each exercise cell appears
 twice: first as the learner sees it (the placeholder from ``chapters/``), then the solution, folded
-behind a "Show solution" click. Each page also links the learner's notebook for download.
+behind a "Show solution" click. Each page also links the learner's notebook for download, generated
+afresh from the solution (never copied from chapters/, where a learner's own edits live).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from tools.make_chapters import BEGIN, END, has_solution, strip_solutions
+from tools.make_chapters import BEGIN, END, has_solution, strip_solutions, write_fresh
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "jupyter_book" / "chapters"
@@ -53,11 +54,12 @@ def write_pages(pages: Path = PAGES) -> None:
     if pages.exists():
         shutil.rmtree(pages)
     (pages / "downloads").mkdir(parents=True)
+    # The downloads are a fresh generation from solutions/, never the files in chapters/, which may
+    # hold a learner's own work.
+    write_fresh(ROOT / "solutions", pages / "downloads", suffixes=(".ipynb",))
     for solution_path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
-        learner_path = ROOT / "chapters" / solution_path.name
-        shutil.copyfile(learner_path, pages / "downloads" / learner_path.name)
         solution = nbformat.read(solution_path, as_version=4)
-        nbformat.write(book_page(solution, learner_path.name), pages / solution_path.name)
+        nbformat.write(book_page(solution, solution_path.name), pages / solution_path.name)
         print(f"book page: {pages / solution_path.name}")
 
 
