@@ -137,7 +137,8 @@ def learner_notebook(solution_py: Path) -> nbformat.NotebookNode:
 def chapter_texts(solution_py: Path) -> tuple[nbformat.NotebookNode, dict[str, str]]:
     """The generated chapter and the text of its two files, keyed by suffix (.py, .ipynb)."""
     notebook = learner_notebook(solution_py)
-    return notebook, {".py": jupytext.writes(notebook, fmt="py:percent"), ".ipynb": jupytext.writes(notebook, fmt="ipynb")}
+    texts = {".py": jupytext.writes(notebook, fmt="py:percent"), ".ipynb": jupytext.writes(notebook, fmt="ipynb")}
+    return notebook, texts
 
 
 def edited_metadata(cell: nbformat.NotebookNode) -> dict:
@@ -178,11 +179,13 @@ def text_fingerprint(notebook: nbformat.NotebookNode) -> str:
 
 
 def why_unreadable(error: Exception) -> str:
-    if isinstance(error, nbformat.reader.NotJSONError) or isinstance(error, json.JSONDecodeError):
+    """What went wrong, in the learner's terms rather than the parser's."""
+    if isinstance(error, (nbformat.reader.NotJSONError, json.JSONDecodeError)):
         return "it is not complete JSON, as when a crash or a full disk cuts a save short"
     if isinstance(error, UnicodeDecodeError):
         return "it is not UTF-8 text"
-    return f"it is not a notebook jupytext can read ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})"
+    first_line = (str(error).splitlines() or [""])[0]
+    return f"it is not a notebook jupytext can read ({type(error).__name__}: {first_line})"
 
 
 def read_chapter_file(path: Path) -> tuple[nbformat.NotebookNode | None, str]:
@@ -336,6 +339,13 @@ class Backup:
             self.report.backed_up.append((path, target))
 
 
+def needs_writing(state: FileState, text: str) -> bool:
+    """Whether a file differs from what solutions/ generate. A notebook that only gained outputs keeps them."""
+    if state.state != "current" or not state.path.exists():
+        return True
+    return state.path.suffix == ".py" and state.path.read_text() != text
+
+
 def generate(
     solutions: Path = ROOT / "solutions",
     chapters: Path = ROOT / "chapters",
@@ -369,10 +379,12 @@ def generate(
         recorded = manifest.is_current(stem, new_print, text_fingerprint(notebook))
 
         if learners and not force:
-            newer = bool(manifest.versions.get(stem) or stem in manifest.legacy) and not recorded
-            report.learners.append(LearnerChapter(stem, learners, newer_version=newer))
+            known = bool(manifest.versions.get(stem) or stem in manifest.legacy)
+            report.learners.append(LearnerChapter(stem, learners, newer_version=known and not recorded))
             if not check:
                 report.skipped.extend(state.path.name for state in learners)
+                if not known and any(state.state == "current" for state in states):
+                    manifest.record(stem, new_print)  # a lost manifest learns what it can vouch for
             continue
         if exact and recorded:
             report.unchanged.append(stem)
@@ -383,10 +395,8 @@ def generate(
         if learners:
             backup.move([state.path for state in states])
         for state in states:
-            text = texts[state.path.suffix]
-            # A notebook that only gained outputs keeps them; everything else is written afresh.
-            if not (state.state == "current" and state.path.exists() and (state.path.suffix == ".ipynb" or state.path.read_text() == text)):
-                state.path.write_text(text)
+            if needs_writing(state, texts[state.path.suffix]):
+                state.path.write_text(texts[state.path.suffix])
         manifest.record(stem, new_print)
         report.written.append(stem)
 
@@ -465,8 +475,9 @@ def describe_learner_chapter(chapter: LearnerChapter, chapters: Path, *, check: 
             )
         elif chapter.orphan:
             lines.append(
-                f"{name} has no solution any more (solutions/{chapter.stem}.py was renamed or removed), and you "
-                "have edited it. Kept as it is: copy your work into the chapter that replaces it, then "
+                f"{name} has no solution any more (solutions/{chapter.stem}.py was renamed or removed), and it "
+                f"is not a version this script wrote (or {MANIFEST_NAME} has no record of it), so it may hold "
+                "your work. Kept as it is: copy your work into the chapter that replaces it, then "
                 "`make chapters ARGS=--force` moves it to chapters/.backup/."
             )
         else:
@@ -482,6 +493,10 @@ def describe_learner_chapter(chapter: LearnerChapter, chapters: Path, *, check: 
     return lines
 
 
+def counted(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def print_manifest_problem(report: Report, chapters: Path) -> None:
     if report.manifest_problem:
         print(
@@ -494,7 +509,9 @@ def print_manifest_problem(report: Report, chapters: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--force", action="store_true", help="move edited chapters to chapters/.backup/, then regenerate")
+    parser.add_argument(
+        "--force", action="store_true", help="move edited chapters to chapters/.backup/, then regenerate"
+    )
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if chapters/ is stale")
     parser.add_argument(
         "--strict",
@@ -535,9 +552,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"readable {MANIFEST_NAME}. Run `make chapters ARGS=--force` and commit chapters/."
             )
         if not failed:
-            print(f"chapters/ is up to date ({len(report.unchanged)} chapters" + (
-                f"; {len(report.learners)} hold your edits)." if report.learners else ")."
-            ))
+            yours = f"; {counted(len(report.learners), 'holds', 'hold')} your edits" if report.learners else ""
+            print(f"chapters/ is up to date ({counted(len(report.unchanged), 'chapter', 'chapters')}{yours}).")
         return 1 if failed else 0
 
     if report.backed_up:
@@ -549,9 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     for stem in report.orphans_moved:
         print(f"moved    chapters/{stem}: solutions/{stem}.py no longer exists and you had not edited it")
     for chapter in report.learners:
-        print("skipped  " + "\n".join(describe_learner_chapter(chapter, chapters, check=False)))
+        for line in describe_learner_chapter(chapter, chapters, check=False):
+            print(("         " + line.strip()) if line.startswith("  ") else f"skipped  {line}")
     if not (report.written or report.learners or report.orphans_moved):
-        print(f"chapters/ is already up to date ({len(report.unchanged)} chapters).")
+        print(f"chapters/ is already up to date ({counted(len(report.unchanged), 'chapter', 'chapters')}).")
     return 0
 
 
