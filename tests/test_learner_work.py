@@ -283,6 +283,9 @@ def test_a_manifest_from_before_tags_counted_still_vouches_for_its_chapters(cour
     notebook, _ = chapter_texts(solutions / "99_tiny.py")
     (chapters / MANIFEST_NAME).write_text(json.dumps({"99_tiny": make_chapters.text_fingerprint(notebook)}))
     assert generate(solutions, chapters, check=True).stale == []
+    assert generate(solutions, chapters).unchanged == ["99_tiny"]
+    upgraded = json.loads((chapters / MANIFEST_NAME).read_text())
+    assert upgraded["chapters"] == {"99_tiny": [fingerprint(notebook)]} and "99_tiny" in upgraded["text-only"]
     author_changes_the_solution(solutions)
     assert generate(solutions, chapters).written == ["99_tiny"]  # recognised as generated, not as an edit
 

@@ -241,15 +241,14 @@ class Manifest:
     def record(self, stem: str, new_print: str) -> None:
         history = [p for p in self.versions.get(stem, []) if p != new_print]
         self.versions[stem] = (history + [new_print])[-KEPT_VERSIONS:]
-        self.legacy.pop(stem, None)
 
     def forget(self, stem: str) -> None:
         self.versions.pop(stem, None)
         self.legacy.pop(stem, None)
 
     def write(self) -> None:
-        # A format-1 entry that was never regenerated stays valid: it is kept as its one known version
-        # would be, under its old fingerprint, until the chapter is next written.
+        # A format-1 entry (cells' text only) is kept as one more earlier version, so that a copy of
+        # that version saved again later is still recognised as the course's.
         data = {"format": MANIFEST_FORMAT, "chapters": dict(sorted(self.versions.items()))}
         if self.legacy:
             data["text-only"] = dict(sorted(self.legacy.items()))
@@ -388,6 +387,8 @@ def generate(
             continue
         if exact and recorded:
             report.unchanged.append(stem)
+            if not check and stem not in manifest.versions:
+                manifest.record(stem, new_print)  # a format-1 entry gains its full fingerprint
             continue
         if check:
             report.stale.append(stem)
