@@ -20,12 +20,14 @@ export JAX_COMPILATION_CACHE_DIR := $(JAX_CACHE)
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0.5
 endif
 
-.PHONY: help setup test test-isa book bench lab chapters execute lock clean
+.PHONY: help setup test test-isa book test-browser vendor bench lab chapters execute lock clean
 
 help:
 	@echo "make test      set up .venv if needed, then run every test (library, sync, notebooks, book)"
 	@echo "make test-isa  nbval on solutions/ again, XLA compiling for a lower instruction set (AVX)"
 	@echo "make book      set up .venv if needed, then build the static site in jupyter_book/_build/html"
+	@echo "make test-browser  build the book, then check every chapter page in headless Chromium (needs Debian's chromium, chromium-driver)"
+	@echo "make vendor    fetch the book's MathJax from the npm registry at its pinned version (needs npm; the files are committed)"
 	@echo "make bench     measure the course's code against gymnax, gymnasium and Python loops (~5 min)"
 	@echo "make lab       JupyterLab on the chapters (.py files open as notebooks)"
 	@echo "make chapters  regenerate chapters/ from solutions/ (skips a chapter you edited; ARGS=--force backs it up first)"
@@ -70,6 +72,18 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build jupyter_book --warningiserror --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/jupyter_book/_build/html/index.html"
+
+# The built book in headless Chromium, served on 127.0.0.1: equations typeset offline, no console
+# errors, solutions folded until clicked, animations that play, no code wider than its column, the
+# learner's notebook as the download. Screenshots: jupyter_book/_build/screenshots/. Needs Debian's
+# chromium and chromium-driver (.ci/run installs them), so make test does not run it.
+test-browser: book
+	$(BIN)/python -m pytest tests/browser -m browser --no-cov -p no:randomly
+
+# The book's MathJax, from the npm registry at the version and sha512 pinned in tools/vendor_assets.py,
+# into jupyter_book/_vendor/ (committed, so set-up and make book need no npm and no network).
+vendor: $(STAMP)
+	$(BIN)/python -m tools.vendor_assets
 
 # The bench extra (gymnax) is locked apart and laid over .venv with --no-deps: see the lock's header.
 bench: $(STAMP)

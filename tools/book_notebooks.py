@@ -10,6 +10,7 @@ afresh from the solution (never copied from chapters/, where a learner's own edi
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from pathlib import Path
 
@@ -19,16 +20,42 @@ from tools.make_chapters import BEGIN, END, has_solution, strip_solutions, write
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "jupyter_book" / "chapters"
+WIDGET = "application/vnd.jupyter.widget-view+json"
+CDN_STYLESHEET = re.compile(r'<link rel="stylesheet"[^>]*href="https?://[^"]*"[^>]*>\n?')
+WIDGET_NOTE = (
+    '<p class="widget-in-the-lab">In the notebook, this cell draws sliders for its knobs; each change '
+    "retrains the agents and redraws the figure. The book cannot run code, so it shows the figure for the "
+    "default knobs, above. Try the sliders in <code>make lab</code> or in the notebook you download.</p>"
+)
 
 
 def without_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if not (BEGIN.match(line) or END.match(line)))
 
 
+def offline_outputs(outputs: list) -> list:
+    """The outputs as a page without a kernel or a network can show them."""
+    shown = []
+    for output in outputs:
+        data = output.get("data", {})
+        if WIDGET in data:
+            shown.append(nbformat.v4.new_output("display_data", data={"text/html": WIDGET_NOTE}))
+        elif output.output_type == "execute_result" and data.get("text/plain", "").startswith("<function "):
+            continue  # interact()'s return value, not something a reader should see
+        else:
+            if "text/html" in data:
+                data["text/html"] = CDN_STYLESHEET.sub("", data["text/html"])
+            shown.append(output)
+    return shown
+
+
 def book_page(solution: nbformat.NotebookNode, download_name: str) -> nbformat.NotebookNode:
     page = copy.deepcopy(solution)
+    page.metadata.pop("widgets", None)  # without it, myst-nb loads the widget manager from a CDN
     cells = []
     for cell in page.cells:
+        if cell.cell_type == "code":
+            cell.outputs = offline_outputs(cell.outputs)
         if cell.cell_type == "code" and has_solution(cell.source):
             exercise = nbformat.v4.new_code_cell(strip_solutions(cell.source))
             answer = copy.deepcopy(cell)
