@@ -610,7 +610,10 @@ def evaluate_sampler(
                 f"On the case '{case.name}': outcome {worst} came up {got_freq[worst]:.1%} of the time over "
                 f"{draws:,} keys; the reference gives {want_freq[worst]:.1%}.{hint}",
             )
-    return Verdict("correct", f"The distribution of your outcomes matches the reference on all {len(cases)} cases.")
+    once = " Your function uses each key once." if single_use_keys else ""
+    return Verdict(
+        "correct", f"The distribution of your outcomes matches the reference on all {len(cases)} cases.{once}"
+    )
 
 
 def _reused_key(fn: Callable, case: Case) -> str | None:

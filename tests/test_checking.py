@@ -313,7 +313,8 @@ def test_sampler_single_use_keys_catches_a_reused_key_that_the_distribution_hide
     verdict = evaluate_sampler(coin_and_action_from_one_key, argmax_reference, SAMPLER_CASES, 3, single_use_keys=True)
     assert not verdict.passed and "uses one key for two random draws" in verdict.message
     assert "line 4 of coin_and_action_from_one_key" in verdict.message
-    assert evaluate_sampler(fold_in_keys, argmax_reference, SAMPLER_CASES, 3, single_use_keys=True).passed
+    passed = evaluate_sampler(fold_in_keys, argmax_reference, SAMPLER_CASES, 3, single_use_keys=True)
+    assert passed.passed and "uses each key once" in passed.message
     assert evaluate_sampler(epsilon_greedy, epsilon_greedy, SAMPLER_CASES, 3, single_use_keys=True).passed
 
 
