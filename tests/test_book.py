@@ -52,3 +52,26 @@ def test_book_pages_pair_each_exercise_with_its_folded_solution():
     for cell in folded:
         before = page.cells[page.cells.index(cell) - 1]
         assert "YOUR CODE HERE" in before.source and "BEGIN SOLUTION" not in cell.source
+
+
+def test_book_pages_load_nothing_from_the_network_and_drop_what_a_reader_cannot_use():
+    new_output = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("widgets.interact(draw, epsilon=slider)")
+    cell.outputs = [
+        new_output("display_data", data={book_notebooks.WIDGET: {"model_id": "1"}, "text/plain": "interactive(...)"}),
+        new_output("execute_result", data={"text/plain": "<function __main__.draw(epsilon=0.1)>"}, execution_count=1),
+        new_output("display_data", data={"text/html": '<link rel="stylesheet"\nhref="https://cdn.example/fa.css">\n<div>anim</div>'}),
+        new_output("display_data", data={"text/plain": "'[####] 20,000/20,000 steps'"}),
+        new_output("display_data", data={"text/plain": "Array([1, 2], dtype=int32)"}),
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"), cell])
+    notebook.metadata["widgets"] = {"state": {}}
+    page = book_notebooks.book_page(notebook, "00_x.ipynb")
+    assert "widgets" not in page.metadata, "myst-nb would load the widget manager from a CDN"
+    outputs = page.cells[-1].outputs
+    assert [list(output.data) for output in outputs] == [["text/html"]] * 2 + [["text/plain"]] * 2
+    assert "make lab" in outputs[0].data["text/html"] and "widget-in-the-lab" in outputs[0].data["text/html"]
+    assert outputs[1].data["text/html"] == "<div>anim</div>"
+    assert outputs[2].data["text/plain"] == "[####] 20,000/20,000 steps"
+    assert outputs[3].data["text/plain"] == "Array([1, 2], dtype=int32)"
+    assert cell.outputs[3].data["text/plain"].startswith("'"), "the solution notebook itself is not changed"

@@ -20,3 +20,10 @@ def test_existing_overrides_are_kept(tmp_path):
     overrides = json.loads(path.read_text())
     assert overrides["@jupyterlab/apputils-extension:themes"]["theme"] == "JupyterLab Dark"
     assert "@jupyterlab/docmanager-extension:plugin" in overrides
+
+
+def test_no_news_pop_up_and_no_update_check(tmp_path):
+    lab_settings.main(str(tmp_path))
+    overrides = json.loads((tmp_path / "share/jupyter/lab/settings/overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification == {"fetchNews": "false", "checkForUpdates": False}

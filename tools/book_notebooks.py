@@ -9,6 +9,7 @@ afresh from the solution (never copied from chapters/, where a learner's own edi
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 import shutil
@@ -33,6 +34,17 @@ def without_markers(source: str) -> str:
     return "\n".join(line for line in source.splitlines() if not (BEGIN.match(line) or END.match(line)))
 
 
+def shown_string(text: str) -> str | None:
+    """The string whose repr ``display(a_string)`` stored, or None if ``text`` is not one."""
+    if text[:1] not in ("'", '"'):
+        return None
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def offline_outputs(outputs: list) -> list:
     """The outputs as a page without a kernel or a network can show them."""
     shown = []
@@ -42,6 +54,9 @@ def offline_outputs(outputs: list) -> list:
             shown.append(nbformat.v4.new_output("display_data", data={"text/html": WIDGET_NOTE}))
         elif output.output_type == "execute_result" and data.get("text/plain", "").startswith("<function "):
             continue  # interact()'s return value, not something a reader should see
+        elif output.output_type == "display_data" and set(data) == {"text/plain"} and shown_string(data["text/plain"]):
+            data["text/plain"] = shown_string(data["text/plain"])  # a progress bar, without its quotes
+            shown.append(output)
         else:
             if "text/html" in data:
                 data["text/html"] = CDN_STYLESHEET.sub("", data["text/html"])

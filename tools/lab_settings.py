@@ -13,7 +13,10 @@ from pathlib import Path
 OVERRIDES = {
     "@jupyterlab/docmanager-extension:plugin": {
         "defaultViewers": {"python": "Jupytext Notebook", "markdown": "Jupytext Notebook"}
-    }
+    },
+    # No "get notified about Jupyter news?" pop-up on a learner's first start, and no calls out to
+    # the news feed or for updates: the course's JupyterLab is pinned by the lock.
+    "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
 }
 
 
