@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jax import lax
 
-from course_lib import bandits, plotting, tabular
+from course_lib import bandits, checking, plotting, tabular
 from course_lib.exercises import ch00
 from course_lib.timing import time_call
 
@@ -153,14 +153,15 @@ plt.show()
 #
 # Write `sample_average_update(estimates, counts, action, reward)`. It takes `estimates: (k,)` float,
 # `counts: (k,)` int, an arm `action` and a float `reward`, and returns the new `(estimates, counts)`
-# after the update above. Use `.at[...]`; do not modify the inputs.
+# after the update above. Use `.at[...]`; do not modify the inputs. The agent below runs it inside
+# `jax.jit` and `jax.vmap`, and so does the check.
 
 
 # %%
 def sample_average_update(estimates, counts, action, reward):
     """Incremental sample average of one arm. Returns (new_estimates, new_counts)."""
-    # YOUR CODE HERE: increment counts[action] with .at, then move estimates[action] 1/N
-    #   of the way to reward; return both
+    # YOUR CODE HERE: count this pull, then move the pulled arm's estimate towards the
+    #   reward with step size 1 / N(a); the .at[...] update syntax helps
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -363,6 +364,11 @@ assert np.allclose(python_rewards, scan_rewards, atol=1e-5) and np.allclose(
     jit_step_rewards, scan_rewards, atol=1e-5
 )
 print("Python loop, jitted step and lax.scan agree on all 50 rewards.")
+print(
+    checking.whose_code(
+        sample_average_update=(sample_average_update, bandits.sample_average_update)
+    )
+)
 
 # %% [markdown]
 # ## Many agents at once with `vmap`
@@ -512,8 +518,9 @@ assert best_share[0.1] > 0.75, (
 def discounted_returns(rewards, gamma):
     """G_t = r_t + gamma * G_{t+1} for every t. rewards: (T, ...). Returns (T, ...)."""
 
-    # YOUR CODE HERE: scan backwards over rewards with lax.scan(..., reverse=True); the
-    #   carry is G_{t+1}, starting at zeros_like(rewards[0])
+    # YOUR CODE HERE: every G_t in one backward sweep with lax.scan(..., reverse=True);
+    #   the carry is the return from the next step, zero at first, shaped like one
+    #   step's rewards
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 

@@ -48,7 +48,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jax import lax
 
-from course_lib import plotting, rollouts, tabular
+from course_lib import checking, plotting, rollouts, tabular
 from course_lib.envs import CartPole, GridWorld, auto_reset
 from course_lib.exercises import ch01
 from course_lib.timing import time_call
@@ -176,20 +176,23 @@ print("tabular.greedy, 1,000 keys: ", np.bincount(greedy_actions, minlength=4))
 # A purely greedy agent only ever does what currently looks best, so it may never find something
 # better. The simplest fix is **ε-greedy**: with probability $\varepsilon$ take a uniformly random
 # action (any of the four, the greedy one included), otherwise act greedily. Each action's probability
-# is then $\varepsilon / 4$, plus $1 - \varepsilon$ for the greedy one.
+# is then $\varepsilon / 4$, plus $1 - \varepsilon$ for the greedy one (shared equally when several
+# actions tie for the best value).
 #
 # ### Exercise 1.1: ε-greedy
 #
 # Write `epsilon_greedy(key, q_values, epsilon)`: `q_values` has shape `(num_actions,)`; return one
-# action as an integer scalar. Split `key` and use each part once; break ties with
-# `tabular.greedy(key, q_values)`; no Python `if` on arrays (the check runs your function under
-# `vmap` over 20,000 keys and compares how often each action comes up with the reference).
+# action as an integer scalar. Split `key` and use each part once (a key gives one draw); break ties
+# with `tabular.greedy(key, q_values)`; no Python `if` on arrays. The check runs your function under
+# `jit` and `vmap` over 20,000 keys, compares how often each action comes up with the reference, and
+# asks JAX whether any key was used twice.
 
 
 # %%
 def epsilon_greedy(key, q_values, epsilon):
-    # YOUR CODE HERE: split the key in three; explore if a uniform draw is below
-    #   epsilon; pick a random action or tabular.greedy(...) with jnp.where
+    # YOUR CODE HERE: with probability epsilon a uniformly random action, else
+    #   tabular.greedy; jax.random.split, jax.random.uniform, jax.random.randint and
+    #   jnp.where help
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -202,17 +205,17 @@ epsilon_greedy = ch01.check_epsilon_greedy(epsilon_greedy)
 # Write `q_learning_update(q_table, state, action, reward, next_state, terminated, alpha, gamma)`
 # from the two equations above. `q_table` has shape `(num_states, num_actions)`; `state`, `action` and
 # `next_state` are integer scalars; `terminated` is a boolean scalar. Return the new table, changed in
-# the one entry `(state, action)`. It must work under `jax.jit`, so use `jnp.where` (or arithmetic with
-# `terminated`), not `if`.
+# the one entry `(state, action)`. Training runs it inside `jax.jit` and `jax.vmap`, so use `jnp.where`
+# (or arithmetic with `terminated`), not `if`.
 
 
 # %%
 def q_learning_update(
     q_table, state, action, reward, next_state, terminated, alpha, gamma
 ):
-    # YOUR CODE HERE: target = reward + gamma * max_a' Q(next_state, a'), without the
-    #   bootstrap term when terminated; move Q(state, action) a step alpha towards it
-    #   with .at[...].add
+    # YOUR CODE HERE: the target from the equations above (no bootstrap after
+    #   termination), then move Q(state, action) a step alpha towards it; jnp.where and
+    #   the .at[...] update syntax help
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -342,6 +345,12 @@ q_table, curve = jax.block_until_ready(train_maze(jax.random.key(0), Hyper()))
 first_call_one = time.perf_counter() - start
 print(f"first call (compile + train): {first_call_one:.1f} s")
 print(f"greedy return after {NUM_STEPS:,} steps: {float(curve[-1]):.2f}")
+print(
+    checking.whose_code(
+        epsilon_greedy=(epsilon_greedy, tabular.epsilon_greedy),
+        q_learning_update=(q_learning_update, tabular.q_learning_update),
+    )
+)
 assert abs(float(curve[-1]) - 0.80) < 1e-5, (
     "the agent should find the 21-step shortest path"
 )

@@ -162,13 +162,16 @@ print("greedy action:", int(agent.greedy_action(params, obs)))
 #
 # Write `select_action(key, params, obs, epsilon)`: `obs` is one observation `(4,)`; return an integer
 # action, ε-greedy with respect to the online network's Q-values. Use `q_network` from above and
-# `tabular.epsilon_greedy` (chapter 01's exercise, kept in `course_lib`).
+# `tabular.epsilon_greedy` (chapter 01's exercise, kept in `course_lib`). The check draws 20,000 actions
+# per case, for several ε and observations, and compares how often each action comes up; it passes
+# other parameters than the chapter's `params`, so use the ones you are given.
 
 
 # %%
 def select_action(key, params, obs, epsilon):
-    # YOUR CODE HERE: q_values = q_network.apply(params, obs); return
-    #   tabular.epsilon_greedy(key, q_values, epsilon)
+    # YOUR CODE HERE: compute the network's Q-values for this one observation and choose
+    #   from them ε-greedily; q_network.apply and chapter 01's tabular.epsilon_greedy do
+    #   the work
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -232,14 +235,17 @@ plt.show()
 # Write `dqn_loss(online_params, target_params, transition, gamma)` for *one* transition (fields
 # without a batch axis): compute $y$ with the target network, $\delta$ with the online network at the
 # action taken (`q_values[transition.action]`), and return `optax.huber_loss(delta, delta=1.0)`, a
-# float scalar.
+# float scalar. Read everything from the arguments (the check passes other parameters than the
+# chapter's `params`), and use no Python `if` on the transition's fields: the chapter compiles this
+# loss with `jit`, so the check runs it under `jit` and `vmap` too, and compares its gradient with
+# respect to `online_params` as well as its value.
 
 
 # %%
 def dqn_loss(online_params, target_params, transition, gamma):
-    # YOUR CODE HERE: next_value = max of q_network.apply(target_params, next_obs); drop
-    #   it where terminated; delta = target - Q_online(obs)[action]; return the Huber
-    #   loss
+    # YOUR CODE HERE: the target y from the target network (the reward alone after a
+    #   termination: jnp.where), the TD error against the online network's value of the
+    #   action taken, and its Huber loss (optax.huber_loss)
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -323,13 +329,15 @@ assert losses[-1] < 0.01 * losses[0], "with a fixed target the loss should fall"
 #
 # Write `polyak_update(online_params, target_params, tau)`, returning the new target parameters. Both
 # parameter arguments are pytrees of the same structure: apply the formula leaf by leaf with
-# `jax.tree.map`.
+# `jax.tree.map`. Return new parameters and leave both arguments as they were (the check tries several
+# τ, 0 and 1 included, and runs your function under `jit`).
 
 
 # %%
 def polyak_update(online_params, target_params, tau):
-    # YOUR CODE HERE: jax.tree.map(lambda online, target: tau * online + (1 - tau) *
-    #   target, online_params, target_params)
+    # YOUR CODE HERE: move each leaf of target_params the fraction tau of the way
+    #   towards the matching leaf of online_params; jax.tree.map walks the two pytrees
+    #   side by side
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 

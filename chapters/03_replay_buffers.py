@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from course_lib import plotting, rollouts, stats
+from course_lib import checking, plotting, rollouts, stats
 from course_lib.agents import dqn
 from course_lib.buffers import prioritized, uniform
 from course_lib.envs import CartPole
@@ -134,16 +134,20 @@ print(jax.tree.map(jnp.shape, state))
 # %% [markdown]
 # ### Exercise 3.1: add a transition
 #
-# Write `buffer_add(state, transition)`: write every field of `transition` into slot `state.position`
-# (with `jax.tree.map` and `.at[...].set`), advance the position with wrap-around, and grow the size up
-# to the capacity. Return a new `uniform.UniformBufferState(data, position, size)`. The capacity is the
-# leading size of any data array: `jax.tree.leaves(state.data)[0].shape[0]`.
+# Write `buffer_add(state, transition)`: write every field of `transition` into slot `state.position`,
+# advance the position with wrap-around, and grow the size up to the capacity. Return a new
+# `uniform.UniformBufferState(data, position, size)`, and leave the `state` you were given unchanged.
+# The capacity is the length of the leading axis of the data arrays. A transition can be any pytree of
+# arrays (the DQN run below uses `dqn.Transition`; the check also tries dicts, with leaves of other
+# shapes), so don't rely on field names. The DQN run compiles your function and trains several seeds
+# at once, so the check runs it under `jax.jit` and `jax.vmap` too.
 
 
 # %%
 def buffer_add(state, transition):
-    # YOUR CODE HERE: data = tree.map(lambda buf, x: buf.at[state.position].set(x),
-    #   ...); position = (position + 1) % capacity; size = minimum(size + 1, capacity)
+    # YOUR CODE HERE: write the transition into slot state.position of every data array
+    #   (jax.tree.map and the .at[...].set update syntax), then move the position on
+    #   with wrap-around and grow the size up to the capacity (jnp.minimum).
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -155,14 +159,16 @@ buffer_add = ch03.check_buffer_add(buffer_add)
 #
 # Write `buffer_sample(state, key, batch_size)`: draw `batch_size` slot indices uniformly, with
 # replacement, from the filled slots only, and return the transitions at those slots (every field
-# gains a leading `(batch_size,)` axis). The check draws 20,000 single samples from small buffers and
-# compares which slots come up.
+# gains a leading `(batch_size,)` axis). The draws within a batch must be independent. Random draws
+# differ from key to key, so the check judges a distribution: over 20,000 keys, it counts how often
+# each pair of slots comes up first and last in a batch, and compares with the reference.
 
 
 # %%
 def buffer_sample(state, key, batch_size):
-    # YOUR CODE HERE: indices = jax.random.randint(key, (batch_size,), 0, state.size);
-    #   return jax.tree.map(lambda leaf: leaf[indices], state.data)
+    # YOUR CODE HERE: draw batch_size indices at once from the filled slots
+    #   (jax.random.randint with a shape), then gather every field of state.data at
+    #   those same indices (jax.tree.map).
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -189,11 +195,18 @@ buffer_sample = ch03.check_buffer_sample(buffer_sample)
 # * **uniform replay**: a buffer of 10,000, batches of 32 drawn uniformly, learning from step 1,000.
 #
 # Eight seeds of each, trained at once with `jax.vmap`, 15,000 steps, a greedy evaluation
-# (4 episodes) every 1,000 steps.
+# (4 episodes) every 1,000 steps. Both agents store and sample with *your* buffer:
+# `dqn.make_train(config, buffer_add=buffer_add, buffer_sample=buffer_sample)` puts your two
+# functions where the uniform buffer's would be (the first line the cell prints says whose code ran).
 #
 # **Predict before you run:** how much better will replay do? Will it be stable?
 
 # %%
+print(
+    checking.whose_code(
+        buffer_add=(buffer_add, uniform.add), buffer_sample=(buffer_sample, uniform.sample)
+    )
+)
 NUM_SEEDS = 8
 seed_keys = jax.random.split(jax.random.key(2026), NUM_SEEDS)
 common = dict(
@@ -215,9 +228,11 @@ configs = {
 
 
 def train_seeds(config):
+    # Uniform replay runs on your buffer_add and buffer_sample (or the reference, if a check failed).
+    own = {} if config.prioritized else dict(buffer_add=buffer_add, buffer_sample=buffer_sample)
     start = time.perf_counter()
     results = jax.block_until_ready(
-        jax.jit(jax.vmap(dqn.make_train(config)))(seed_keys)
+        jax.jit(jax.vmap(dqn.make_train(config, **own)))(seed_keys)
     )
     print(
         f"{NUM_SEEDS} seeds x {config.num_steps:,} steps: {time.perf_counter() - start:.1f} s"
@@ -251,7 +266,9 @@ curves = {name: train_seeds(config) for name, config in configs.items()}
 
 # %%
 def td_error_probabilities(td_errors, alpha, epsilon):
-    # YOUR CODE HERE: p = (abs(td_errors) + epsilon) ** alpha; return p / p.sum()
+    # YOUR CODE HERE: P(i) from the formula above, for all TD errors at once: a priority
+    #   per error, raised to alpha, then normalised to sum to 1 (jnp.abs and .sum()
+    #   help).
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 

@@ -166,14 +166,17 @@ print(lax.select(jnp.array(True), jnp.float32(10.0), jnp.float32(-10.0)))
 #
 # Write `cartpole_dynamics(state, action, params)`: one step of the equations above, returning the new
 # `CartPoleState` (with `time + 1`). A `CartPoleState` is a NamedTuple with the fields `x`, `x_dot`,
-# `theta`, `theta_dot` and `time`; build it by keyword, `CartPoleState(x=..., x_dot=..., ...)`. Read every constant from `params`; no Python `if` on `action` (the
-# check also runs it under `jit`). Termination is not part of this function.
+# `theta`, `theta_dot` and `time`; build it by keyword, `CartPoleState(x=..., x_dot=..., ...)`.
+# Read every constant from `params`: the check changes each of them, on random states and both
+# actions. No Python `if` on `action`: the check also runs it under `jit` and `vmap`, as the
+# environment below does. Termination is not part of this function.
 
 
 # %%
 def cartpole_dynamics(state, action, params):
-    # YOUR CODE HERE: force with jnp.where; temp, theta_acc, x_acc from the equations;
-    #   an explicit Euler step; time + 1
+    # YOUR CODE HERE: the force from the action (jnp.where), then temp, theta_acc and
+    #   x_acc from the equations above, one explicit Euler step of params.tau seconds;
+    #   time goes up by one
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 

@@ -52,9 +52,9 @@ import numpy as np
 import optax
 from IPython.display import HTML
 
-from course_lib import plotting, rollouts
+from course_lib import checking, plotting, rollouts
 from course_lib.agents import dqn, dqn_python_loop
-from course_lib.buffers import uniform
+from course_lib.buffers import replay
 from course_lib.envs import CartPole
 from course_lib.envs.rendering import animate_episode
 from course_lib.exercises import ch05
@@ -131,21 +131,29 @@ plt.show()
 # 1. **act**: an epsilon-greedy action from the online network, with `parts.epsilon(state.step)`;
 # 2. **step** the auto-resetting environment, `parts.env.step(env_key, state.env_state, action)`;
 # 3. **store** the transition `dqn.Transition(obs, action, reward, next_obs, terminated)` with
-#    `uniform.add`. Two details matter. `next_obs` is `info["final_observation"]`: when an episode
+#    `parts.replay.add(state.buffer, transition)` (the replay buffer `make_parts` chose from the
+#    config: uniform here, chapter 03's; prioritized replay has the same four functions). Two details
+#    matter. `next_obs` is `info["final_observation"]`: when an episode
 #    ends, the observation the environment returns is already the *next* episode's first. And the flag is
 #    `terminated` alone: at the 500-step time limit the pole is still up, and the target must bootstrap
 #    from the final observation (chapter 04);
 # 4. **learn** when due: once `step >= learning_starts`, every `train_every` steps, sample a batch and
 #    take a gradient step. `dqn.learn(parts, state, key)` does that and returns a `dqn.Learned`
-#    (new params, optimiser state, loss); `dqn.skip_learning(state)` returns the same shape with
-#    nothing changed. Choose between them with `jax.lax.cond`, because `due` is a traced array;
+#    (new params, optimiser state, the buffer's bookkeeping, loss); `dqn.skip_learning(state)`
+#    returns the same shape with nothing changed. Choose between them with `jax.lax.cond`, because
+#    `due` is a traced array. (`Learned.replay` is the buffer without its stored transitions:
+#    prioritized replay changes priorities when it learns, and `buffers.replay.with_data(learned.replay,
+#    state.buffer.data)` puts the two back together. Leaving the transitions out of the `cond` matters
+#    under `vmap`, where a `cond` computes both branches and selects, copying everything it returns.)
 # 5. **update the target** every `target_update_period` steps:
 #    `optax.incremental_update(new_params, target_params, config.tau)` (with `tau = 1` a copy; this
 #    `tau` is chapter 02's Polyak rate τ, not the time step `params.tau` of chapter 04's CartPole);
 # 6. **book-keep** the episode's return: report it in `dqn.StepMetrics(done, episode_return, loss)`
 #    when the episode ends (and 0 otherwise), and start the next at 0.
 #
-# Count `step = state.step + 1` (steps taken *after* this one). The key is split for you.
+# Count `step = state.step + 1` (steps taken *after* this one). The key is split for you: draw the
+# action with `action_key`, step the environment with `env_key`, and learn with `learn_key`, so that
+# your step and the reference sample the same batch.
 
 
 # %%
@@ -153,9 +161,8 @@ def train_step(parts, state, key):
     """One environment step of DQN with uniform replay: act, step, store, learn, update the target."""
     config = parts.config
     action_key, env_key, learn_key = jax.random.split(key, 3)
-    # YOUR CODE HERE: act, step, uniform.add(dqn.Transition(state.obs, action, reward,
-    #   info["final_observation"], terminated)); lax.cond(due, learn, skip_learning);
-    #   target update; return state, StepMetrics
+    # YOUR CODE HERE: the six steps above in order, each with the tools named there;
+    #   return (new state, dqn.StepMetrics)
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -163,9 +170,21 @@ def train_step(parts, state, key):
 train_step = ch05.check_train_step(train_step)
 
 # %% [markdown]
-# The check runs your step on five states: early (before learning starts), mid-episode while learning,
-# the step that updates the target, a pole that falls, and an episode cut at the 500-step limit.
+# The check runs your step, compiled, on seven states at every boundary of a step: before learning
+# starts, the first update at `learning_starts`, a step between two updates (`train_every = 2`), one
+# while learning, a soft target update (`tau = 0.3`), a pole that falls, and an episode cut at the
+# 500-step limit. Exploration is off in those seven (epsilon 0), so any correct way to draw an
+# epsilon-greedy action passes; then it judges your exploration by the distribution of the actions
+# your step takes over 20,000 keys.
 #
+# The chapter's training runs below use `train_step` (in `make_simple_train`, and as
+# `dqn.make_train(..., step_fn=train_step)`): yours if it passed, the reference from `course_lib` if
+# not.
+
+# %%
+print(checking.whose_code(train_step=(train_step, dqn.train_step)))
+
+# %% [markdown]
 # ## The whole run is a scan
 #
 # A step maps `state` to the next `state`; a training run applies it `num_steps` times. That is exactly

@@ -52,7 +52,7 @@ import numpy as np
 import optax
 from IPython.display import HTML
 
-from course_lib import plotting, returns, rollouts, stats
+from course_lib import checking, plotting, returns, rollouts, stats
 from course_lib.agents import ppo
 from course_lib.curves import first_at_least, trailing_mean
 from course_lib.envs import CartPole
@@ -284,9 +284,9 @@ print(
 
 # %%
 def gae(rewards, values, next_values, terminated, done, gamma, lam):
-    # YOUR CODE HERE: deltas = r + gamma * (1 - terminated) * next_values - values;
-    #   reverse lax.scan: A_t = delta_t + gamma * lam * (1 - done_t) * A_{t+1}; return
-    #   A, A + values
+    # YOUR CODE HERE: the TD errors first (which end drops the bootstrap?), then the
+    #   recursion backwards in time with jax.lax.scan (reverse=True); return
+    #   (advantages, targets)
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
@@ -294,8 +294,10 @@ def gae(rewards, values, next_values, terminated, done, gamma, lam):
 gae = ch06.check_gae(gae)
 
 # %% [markdown]
-# The check's rollout has a termination in one environment and a truncation in the other, with a
-# large $V$ at each final observation, so each rule shows if it is wrong.
+# The check tries a rollout with a termination in one environment and a truncation in the other, with
+# a large $V$ at each final observation so each rule shows if it is wrong, then random rollouts with
+# $\gamma$ and $\lambda$ varied, each also compiled and batched (`jax.jit`, `jax.vmap`): the training
+# runs below call your `gae` that way.
 #
 # ## Exercise 6.2: the PPO loss
 #
@@ -318,21 +320,36 @@ gae = ch06.check_gae(gae)
 # * **signs**: optimisers *minimise*, PPO *maximises* the surrogate, so the loss is
 #   `-L_clip + vf_coef * value_loss - ent_coef * entropy`.
 #
-# Write `ppo_loss(params, apply, batch, clip_eps, vf_coef, ent_coef)`; `apply(params, obs)` returns
-# `(logits, values)`, and `batch` is a `ppo.Minibatch` with fields `obs, action, old_log_prob,
-# old_value, advantage, target`. Return the scalar loss. `ppo.log_prob` and `ppo.entropy` may help.
+# Write `ppo_loss(params, apply, batch, config)`; `apply(params, obs)` returns `(logits, values)`,
+# `batch` is a `ppo.Minibatch` with fields `obs, action, old_log_prob, old_value, advantage, target`,
+# and `config` is a `ppo.PPOConfig`: read `config.clip_eps`, `config.vf_coef` and `config.ent_coef`
+# from it. Return the scalar loss. `ppo.log_prob` and `ppo.entropy` may help. Keep every step a JAX
+# operation on arrays: the training runs compile your loss and differentiate it, and the ablations
+# pass a `clip_eps` that is an array.
 
 
 # %%
-def ppo_loss(params, apply, batch, clip_eps, vf_coef, ent_coef):
-    # YOUR CODE HERE: ratio = exp(log_prob(logits, action) - old_log_prob); A
-    #   normalised; -mean(min(ratio*A, clip(ratio)*A)) + vf_coef * 0.5 * mean(max(sq,
-    #   sq_clipped)) - ent_coef * entropy
+def ppo_loss(params, apply, batch, config):
+    # YOUR CODE HERE: the probability ratio, the normalised advantages, the clipped
+    #   surrogate, the clipped value loss and the entropy bonus, combined with the right
+    #   signs
     raise NotImplementedError("Exercise not started: replace this line with your code")
 
 
 # %%
 ppo_loss = ch06.check_ppo_loss(ppo_loss)
+
+# %% [markdown]
+# The check compares your loss's gradients with respect to `params` too, not only its value: a loss
+# with the right number and a `stop_gradient` in the wrong place would train nothing. It accepts
+# either standard-deviation convention for the normalisation (`std()` or `std(ddof=1)`).
+#
+# Every PPO run from here on trains with your `gae` and your `ppo_loss`, passed to
+# `ppo.make_train(config, gae_fn=gae, loss_fn=ppo_loss)`. Where a check did not pass, the name holds
+# the reference from `course_lib` instead, so the chapter runs either way. This line says which:
+
+# %%
+print(checking.whose_code(gae=(gae, returns.gae), ppo_loss=(ppo_loss, ppo.ppo_loss)))
 
 # %% [markdown]
 # ## The update, and the whole run
@@ -367,7 +384,7 @@ print(
 # One seed, one call:
 
 # %% tags=["nbval-ignore-output"]
-train = jax.jit(ppo.make_train(config))
+train = jax.jit(ppo.make_train(config, gae_fn=gae, loss_fn=ppo_loss))
 started = time.perf_counter()
 one_seed = jax.block_until_ready(train(jax.random.key(0)))
 one_seed_seconds = time.perf_counter() - started
@@ -437,7 +454,8 @@ seeds_steps = seeds_config.num_updates * seeds_config.num_envs * seeds_config.nu
 NUM_SEEDS = 16
 bar = ProgressBar(seeds_steps)  # all 16 runs are at the same step; each reports it
 train_seeds = jax.jit(
-    jax.vmap(ppo.make_train(seeds_config, progress=bar)), compiler_options=QUICK_COMPILE
+    jax.vmap(ppo.make_train(seeds_config, gae_fn=gae, loss_fn=ppo_loss, progress=bar)),
+    compiler_options=QUICK_COMPILE,
 )
 started = time.perf_counter()
 results = jax.block_until_ready(
@@ -488,30 +506,33 @@ assert (final >= 475).sum() >= 14, (
 # first version ran 2 per variant, and read a difference of 321 against 236 as "spread, not a gain";
 # a compiler setting alone moved one of those means by 90. So: 8 seeds per variant, and a 95 %
 # interval for each mean (`course_lib.stats.mean_interval`, Student's t over the 8 per-seed numbers).
-# Because $\lambda$, the clip range and the truncation rule are `ppo.Knobs`, arrays passed to `train`,
-# all 40 runs share one program under `vmap`, and run in one call:
+# $\lambda$, the clip range and the truncation rule are the config's *traced* fields
+# (`ppo.TRACED`): `train(key, config)` takes them as arrays, so configs that differ only in them
+# share one compiled program. `ppo.stack_configs` turns the five variants, each a checked
+# `PPOConfig`, into one config whose traced fields have one entry per run, and all 40 runs go
+# through `vmap` in one call:
 
 # %% tags=["nbval-ignore-output"]
-variants = {
-    "baseline (lambda 0.95, clip 0.2)": config.knobs,
-    "lambda = 0 (TD errors)": config.knobs._replace(gae_lambda=0.0),
-    "lambda = 1 (Monte Carlo)": config.knobs._replace(gae_lambda=1.0),
-    "no clipping": config.knobs._replace(clip_eps=jnp.inf),
-    "truncation as termination": config.knobs._replace(bootstrap_truncation=0.0),
-}
 SEEDS_EACH = 8
 small = dataclasses.replace(config, total_timesteps=48_000)
-knobs = jax.tree.map(  # every field (40,): 5 variants x 8 seeds, each value repeated
-    lambda *values: jnp.repeat(jnp.array(values, jnp.float32), SEEDS_EACH),
-    *variants.values(),
+variants = {
+    "baseline (lambda 0.95, clip 0.2)": small,
+    "lambda = 0 (TD errors)": dataclasses.replace(small, gae_lambda=0.0),
+    "lambda = 1 (Monte Carlo)": dataclasses.replace(small, gae_lambda=1.0),
+    "no clipping": dataclasses.replace(small, clip_eps=float("inf")),
+    "truncation as termination": dataclasses.replace(small, bootstrap_truncation=False),
+}
+runs = ppo.stack_configs(  # every traced field (40,): 5 variants x 8 seeds
+    [variant for variant in variants.values() for _ in range(SEEDS_EACH)]
 )
 keys = jnp.concatenate(  # (40,): the same 8 seeds for every variant
     [jax.random.split(jax.random.key(7), SEEDS_EACH)] * len(variants)
 )
 train_ablations = jax.jit(
-    jax.vmap(ppo.make_train(small)), compiler_options=QUICK_COMPILE
+    jax.vmap(ppo.make_train(small, gae_fn=gae, loss_fn=ppo_loss)),
+    compiler_options=QUICK_COMPILE,
 )
-ablations = train_ablations(keys, knobs)
+ablations = train_ablations(keys, runs)
 ablation_curves = np.asarray(ablations.mean_returns).reshape(
     len(variants), SEEDS_EACH, -1
 )
