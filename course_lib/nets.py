@@ -30,8 +30,36 @@ def _activation(name: str) -> Callable[[jax.Array], jax.Array]:
 
 def _check_sizes(num_actions: int, hidden_sizes: Sequence[int]) -> None:
     _validate.positive_int("num_actions", num_actions)
+    if isinstance(hidden_sizes, (str, bytes)) or not isinstance(hidden_sizes, Sequence):
+        raise TypeError(f"hidden_sizes must be a tuple of layer widths such as (64, 64), got {hidden_sizes!r}")
     for index, size in enumerate(hidden_sizes):
         _validate.positive_int(f"hidden_sizes[{index}]", size)
+
+
+def _checked_inputs(transformed: hk.Transformed, first_layer: Callable[[dict], str]) -> hk.Transformed:
+    """``transformed`` whose ``apply`` checks ``obs`` against the parameters' input width first: Haiku's own
+    message ("retrieved shape (4, 8) does not match shape=[3, 8]") names neither argument."""
+
+    def apply(params: hk.Params, obs: jax.Array):
+        _validate.numeric("obs", obs)
+        if np.ndim(obs) < 1:
+            raise ValueError(f"obs must have shape (..., obs_dim), got shape {np.shape(obs)}")
+        module = first_layer(params) if isinstance(params, dict) else None
+        if module is None:
+            raise TypeError(f"params must be the network's parameters from init(key, obs), got {type(params).__name__}")
+        expected = np.shape(params[module]["w"])[0]
+        if np.shape(obs)[-1] != expected:
+            raise ValueError(
+                f"obs must have shape (..., {expected}) like the observation the params were made from "
+                f"with init, got shape {np.shape(obs)}"
+            )
+        return transformed.apply(params, obs)
+
+    return hk.Transformed(init=transformed.init, apply=apply)
+
+
+def _first_of(*names: str) -> Callable[[dict], str | None]:
+    return lambda params: next((name for name in names if name in params and "w" in params[name]), None)
 
 
 def make_q_network(
@@ -47,7 +75,7 @@ def make_q_network(
     def forward(obs: jax.Array) -> jax.Array:
         return hk.nets.MLP([*hidden_sizes, num_actions], activation=act, name="q_network")(obs)
 
-    return hk.without_apply_rng(hk.transform(forward))
+    return _checked_inputs(hk.without_apply_rng(hk.transform(forward)), _first_of("q_network/~/linear_0"))
 
 
 def make_actor_critic(
@@ -74,4 +102,6 @@ def make_actor_critic(
         logits = dense(num_actions, 0.01, "policy_head")(policy)
         return logits, dense(1, 1.0, "value_head")(value)[..., 0]
 
-    return hk.without_apply_rng(hk.transform(forward))
+    return _checked_inputs(
+        hk.without_apply_rng(hk.transform(forward)), _first_of("policy_hidden_0", "policy_head")
+    )

@@ -26,8 +26,10 @@ def discounted_returns(rewards: jax.Array, gamma: float | jax.Array) -> jax.Arra
         ``(T, ...)`` returns, same shape and dtype as ``rewards``.
     """
     _validate.ndim_at_least("rewards", rewards, 1, "time first: (T, ...)")
+    _validate.finite("rewards", rewards)
     _validate.in_range("gamma", gamma, 0.0, 1.0)
     rewards = jnp.asarray(rewards)
+    rewards = rewards.astype(jnp.result_type(rewards.dtype, float))  # integer rewards: a float carry
 
     def backwards(future_return, reward):
         g = reward + gamma * future_return
@@ -47,6 +49,16 @@ def td_target(
     the true final observation, so the target still counts the future the time limit cut off.
     """
     _validate.in_range("gamma", gamma, 0.0, 1.0)
+    _validate.broadcast_free(reward=reward, next_value=next_value, terminated=terminated)
+    _validate.finite("reward", reward)
+    _validate.flag("terminated", terminated)
+    _validate.numeric("next_value", next_value)
+    # A NaN or inf next value is only harmless where the episode terminated (it is not used there).
+    _validate.check(
+        jnp.logical_or(jnp.asarray(terminated, bool), jnp.isfinite(next_value)),
+        "next_value must be finite where terminated is False, got {got}",
+        next_value,
+    )
     # where, not (1 - terminated) * next_value: after a termination the next value is not used at all,
     # so an inf or NaN there (a diverged network) cannot leak into the target.
     return reward + gamma * jnp.where(terminated, 0.0, next_value)
@@ -85,6 +97,10 @@ def gae(
         _validate.same_shape(name, array, "rewards", rewards)
     _validate.in_range("gamma", gamma, 0.0, 1.0)
     _validate.in_range("lam", lam, 0.0, 1.0)
+    for name, array in (("rewards", rewards), ("values", values), ("next_values", next_values)):
+        _validate.finite(name, array)
+    _validate.flag("terminated", terminated)
+    _validate.flag("done", done)
 
     rewards = jnp.asarray(rewards)
     float_dtype = jnp.result_type(rewards.dtype, float)

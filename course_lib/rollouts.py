@@ -14,7 +14,30 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from course_lib import _validate
 from course_lib.envs import Environment, auto_reset, episodic
+
+ENV_ATTRIBUTES = ("reset", "step", "num_actions", "default_params")
+
+
+def check_env(env: Any) -> None:
+    """``TypeError`` for the class instead of an instance (``CartPole``, not ``CartPole()``), or anything
+    that does not keep the environment contract."""
+    _validate.instance("env", env, ENV_ATTRIBUTES, "an environment such as CartPole()")
+
+
+def _checked_policy(policy: Policy, num_actions: int) -> Policy:
+    """``policy`` with its actions checked: a policy that returns action 2 in CartPole, or a float, is a
+    learner's bug that the environment would otherwise push through silently."""
+
+    def checked(key: jax.Array, obs: jax.Array) -> jax.Array:
+        action = policy(key, obs)
+        name = "the action policy(key, obs) returned"
+        _validate.scalar(name, action, "one action per observation")
+        _validate.index(name, action, num_actions, f"the environment has {num_actions} actions")
+        return action
+
+    return checked
 
 Policy = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -30,7 +53,11 @@ def run_episode(env: Environment, policy: Policy, key: jax.Array, params: Any = 
 
     An auto-resetting ``env`` is unwrapped first (``envs.episodic``): its step would start the next
     episode and record that start as this episode's end. ``params.max_steps`` sets the scan's length."""
+    check_env(env)
+    _validate.function("policy", policy)
+    _validate.key("key", key)
     env = episodic(env)
+    policy = _checked_policy(policy, env.num_actions)
     params = env.default_params if params is None else params
     if not hasattr(params, "max_steps"):
         raise TypeError(
@@ -49,7 +76,7 @@ def run_episode(env: Environment, policy: Policy, key: jax.Array, params: Any = 
         obs = jnp.where(done, obs, next_obs)
         return (obs, state, done | terminated | truncated), (state, jnp.where(done, 0.0, reward), ~done)
 
-    max_steps = int(params.max_steps)
+    max_steps = _validate.positive_int("params.max_steps", params.max_steps)
     start = (obs, state, jnp.array(False))
     _, (states, rewards, running) = jax.lax.scan(step, start, jax.random.split(loop_key, max_steps))
     return Episode(states, rewards.astype(jnp.float32), running.sum().astype(jnp.int32))
@@ -57,6 +84,10 @@ def run_episode(env: Environment, policy: Policy, key: jax.Array, params: Any = 
 
 def episode_returns(env: Environment, policy: Policy, key: jax.Array, num_episodes: int, params: Any = None) -> jax.Array:
     """Undiscounted returns of ``num_episodes`` episodes run side by side with ``vmap``, ``(num_episodes,)``."""
+    check_env(env)
+    _validate.function("policy", policy)
+    _validate.key("key", key)
+    num_episodes = _validate.positive_int("num_episodes", num_episodes)
     keys = jax.random.split(key, num_episodes)
     return jax.vmap(lambda k: run_episode(env, policy, k, params).rewards.sum())(keys)
 
@@ -66,6 +97,9 @@ def random_observations(env: Environment, key: jax.Array, num_steps: int) -> jax
 
     Returns ``(num_steps, *obs_shape)``: the observation each action was chosen from.
     """
+    check_env(env)
+    _validate.key("key", key)
+    num_steps = _validate.positive_int("num_steps", num_steps)
     looping = auto_reset(env)
 
     def step(carry, step_key):

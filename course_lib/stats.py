@@ -37,6 +37,7 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
         values: ``(num_runs,)``, at least 2 finite numbers.
         confidence: the interval's coverage, in (0, 1).
     """
+    _validate.numeric("values", values)
     values = np.asarray(values, dtype=float)
     if values.ndim != 1 or values.size < 2:
         raise ValueError(f"values must be one number per run, at least 2 runs, got shape {values.shape}")
@@ -50,6 +51,7 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95) -> Interval:
 def half_widths(curves: np.ndarray, confidence: float = 0.95) -> np.ndarray:
     """Half-width of the Student-t interval of the mean at every point of ``(num_runs, num_points)``
     curves (zeros for a single run): the band that ``plotting.learning_curve`` shades."""
+    _validate.numeric("curves", curves)
     curves = np.asarray(curves, dtype=float)
     if curves.ndim != 2:
         raise ValueError(f"curves must have shape (num_runs, num_points), got shape {curves.shape}")
@@ -61,15 +63,24 @@ def half_widths(curves: np.ndarray, confidence: float = 0.95) -> np.ndarray:
     return quantile * curves.std(axis=0, ddof=1) / np.sqrt(num_runs)
 
 
+def _check_interval(name: str, value: object) -> None:
+    if not isinstance(value, Interval):
+        raise TypeError(f"{name} must be an Interval from mean_interval, got {type(value).__name__}")
+
+
 def separated(higher: Interval, lower: Interval) -> bool:
     """True when ``higher``'s interval lies wholly above ``lower``'s: a difference that more seeds, or
     another machine, will not reverse. Overlapping intervals say "not shown", not "equal"."""
+    _check_interval("higher", higher)
+    _check_interval("lower", lower)
     return higher.low > lower.high
 
 
 def compare(interval: Interval, reference: Interval) -> str:
     """``"above"``, ``"below"`` or ``"overlap"``: where ``interval`` lies against ``reference``, the words
     a chapter prints instead of reading an order into two means."""
+    _check_interval("interval", interval)
+    _check_interval("reference", reference)
     if separated(interval, reference):
         return "above"
     if separated(reference, interval):

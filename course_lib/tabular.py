@@ -25,8 +25,19 @@ def greedy(key: jax.Array, q_values: jax.Array) -> jax.Array:
     Returns:
         int32 scalar.
     """
-    if jnp.ndim(q_values) != 1:
-        raise ValueError(f"q_values must have shape (num_actions,), got shape {jnp.shape(q_values)}")
+    _validate.key("key", key)
+    q_values = _checked_q_values(q_values)
+    return _greedy(key, q_values)
+
+
+def _checked_q_values(q_values: jax.Array) -> jax.Array:
+    _validate.ndim("q_values", q_values, 1, "(num_actions,)")
+    _validate.numeric("q_values", q_values)
+    _validate.not_nan("q_values", q_values)  # NaN == max is False everywhere: the draw would be action 0
+    return jnp.asarray(q_values)
+
+
+def _greedy(key: jax.Array, q_values: jax.Array) -> jax.Array:
     is_best = q_values == q_values.max()
     return jax.random.categorical(key, jnp.where(is_best, 0.0, -jnp.inf)).astype(jnp.int32)
 
@@ -45,11 +56,14 @@ def epsilon_greedy(key: jax.Array, q_values: jax.Array, epsilon: float | jax.Arr
     Returns:
         int32 scalar.
     """
+    _validate.key("key", key)
+    q_values = _checked_q_values(q_values)
     _validate.in_range("epsilon", epsilon, 0.0, 1.0)
+    _validate.scalar("epsilon", epsilon)
     explore_key, random_key, greedy_key = jax.random.split(key, 3)
     random_action = jax.random.randint(random_key, (), 0, jnp.shape(q_values)[-1], dtype=jnp.int32)
     explore = jax.random.uniform(explore_key) < epsilon
-    return jnp.where(explore, random_action, greedy(greedy_key, q_values))
+    return jnp.where(explore, random_action, _greedy(greedy_key, q_values))
 
 
 def q_learning_update(
@@ -78,8 +92,16 @@ def q_learning_update(
     Returns:
         The new ``(num_states, num_actions)`` Q-table.
     """
-    if jnp.ndim(q_table) != 2:
-        raise ValueError(f"q_table must have shape (num_states, num_actions), got shape {jnp.shape(q_table)}")
+    _validate.ndim("q_table", q_table, 2, "(num_states, num_actions)")
+    _validate.floating("q_table", q_table)  # an integer table would truncate every update to 0
+    q_table = jnp.asarray(q_table)
+    num_states, num_actions = q_table.shape
+    for name, value, size in (("state", state, num_states), ("action", action, num_actions), ("next_state", next_state, num_states)):
+        _validate.scalar(name, value, "one transition; use jax.vmap for a batch")
+        _validate.index(name, value, size, f"q_table has {size} rows" if size == num_states and name != "action" else f"q_table has {size} columns")
+    _validate.scalar("reward", reward)
+    _validate.finite("reward", reward)
+    _validate.flag("terminated", terminated)
     _validate.in_range("alpha", alpha, 0.0, 1.0)
     _validate.in_range("gamma", gamma, 0.0, 1.0)
     bootstrap = jnp.where(terminated, 0.0, q_table[next_state].max())

@@ -142,7 +142,7 @@ def test_prioritized_bad_input_is_named():
     state = fill(prioritized, 4, 2)
     with pytest.raises(ValueError, match="beta must lie"):
         prioritized.sample(state, jax.random.key(0), 2, beta=2.0)
-    with pytest.raises(ValueError, match="priorities must be > 0"):
+    with pytest.raises(ValueError, match="priorities must be a finite number > 0"):
         prioritized.update_priorities(state, jnp.array([0]), jnp.array([0.0]))
     with pytest.raises(ValueError, match="priorities must have the same shape as indices"):
         prioritized.update_priorities(state, jnp.array([0, 1]), jnp.array([1.0]))

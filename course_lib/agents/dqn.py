@@ -42,6 +42,8 @@ def select_action(
     q_apply: QApply, key: jax.Array, params: object, obs: jax.Array, epsilon: float | jax.Array
 ) -> jax.Array:
     """An epsilon-greedy action from the Q-network's values for one observation ``(obs_dim,)``; int32 scalar."""
+    _validate.function("q_apply", q_apply)
+    _validate.key("key", key)
     if jnp.ndim(obs) != 1:
         raise ValueError(f"obs must be one observation of shape (obs_dim,), got shape {jnp.shape(obs)}")
     return tabular.epsilon_greedy(key, q_apply(params, obs), epsilon)
@@ -61,12 +63,21 @@ def td_target(
     from the target network. ``online_params=None``: ``max_a' Q_target(s', a')`` (DQN). Given: Double
     DQN's ``Q_target(s', argmax_a' Q_online(s', a'))`` (van Hasselt et al. 2016), where the online
     network picks the action and the target network values it."""
+    _check_transition(q_apply, transition)
     next_q = q_apply(target_params, transition.next_obs)
     if online_params is None:
         next_value = next_q.max()
     else:
         next_value = next_q[jnp.argmax(q_apply(online_params, transition.next_obs))]
     return returns.td_target(transition.reward, next_value, transition.terminated, gamma)
+
+
+def _check_transition(q_apply: QApply, transition: Transition) -> None:
+    _validate.function("q_apply", q_apply)
+    if not isinstance(transition, Transition):
+        raise TypeError(
+            f"transition must be a dqn.Transition(obs, action, reward, next_obs, terminated), got {type(transition).__name__}"
+        )
 
 
 def td_error(
@@ -81,13 +92,19 @@ def td_error(
 
     Differentiate with respect to ``online_params`` only: ``stop_gradient`` makes the target a constant
     (the "semi-gradient"), even when both are the same parameters."""
+    _validate.boolean("double", double)
     target = td_target(q_apply, target_params, transition, gamma, online_params if double else None)
-    return jax.lax.stop_gradient(target) - q_apply(online_params, transition.obs)[transition.action]
+    q_values = q_apply(online_params, transition.obs)
+    # An out-of-range action would be clamped to the last one: the loss of another action, silently.
+    _validate.scalar("transition.action", transition.action, "one transition; use jax.vmap for a batch")
+    _validate.index("transition.action", transition.action, q_values.shape[-1], "one of the network's actions")
+    return jax.lax.stop_gradient(target) - q_values[transition.action]
 
 
 def elementwise_loss(td_errors: jax.Array, loss: str = "huber") -> jax.Array:
     """Huber (delta 1) or half the squared TD error, element by element, shape as ``td_errors``."""
     _validate.one_of("loss", loss, LOSSES)
+    _validate.numeric("td_errors", td_errors)
     return optax.huber_loss(td_errors, delta=1.0) if loss == "huber" else 0.5 * td_errors**2
 
 
@@ -137,6 +154,8 @@ class DQNConfig:
     eval_episodes: int = 20  # greedy episodes per evaluation, run side by side with vmap
 
     def __post_init__(self) -> None:
+        _validate_common(self)
+        _validate.non_negative_int("eval_every", self.eval_every)
         for name in (
             "num_steps",
             "batch_size",
@@ -147,6 +166,10 @@ class DQNConfig:
             "eval_episodes",
         ):
             _validate.positive_int(name, getattr(self, name))
+        if self.buffer_size < self.batch_size:
+            raise ValueError(f"buffer_size must be >= batch_size ({self.batch_size}), got {self.buffer_size}")
+        if isinstance(self.learning_starts, bool) or not isinstance(self.learning_starts, int):
+            raise ValueError(f"learning_starts must be a whole number, got {self.learning_starts!r}")
         if self.learning_starts < self.batch_size:
             raise ValueError(
                 f"learning_starts must be >= batch_size ({self.batch_size}), got {self.learning_starts}"
@@ -155,9 +178,18 @@ class DQNConfig:
             raise ValueError(
                 f"eval_every must be 0 or divide num_steps ({self.num_steps}), got {self.eval_every}"
             )
+        first_update = -(-self.learning_starts // self.train_every) * self.train_every
+        if first_update > self.num_steps:
+            raise ValueError(
+                f"num_steps ({self.num_steps}) must reach the first update, at step {first_update} "
+                f"(learning_starts {self.learning_starts}, train_every {self.train_every}): "
+                "this run would train without a single update"
+            )
         _validate.one_of("loss", self.loss, LOSSES)
+        _validate.in_range("tau", self.tau, 0.0, 1.0, low_open=True)  # 0 would never move the target
+        for name in ("double_dqn", "prioritized", "anneal_learning_rate"):
+            _validate.boolean(name, getattr(self, name))
         for name, low, high in (
-            ("tau", 0.0, 1.0),
             ("gamma", 0.0, 1.0),
             ("priority_alpha", 0.0, 1.0),
             ("priority_beta_start", 0.0, 1.0),
@@ -165,6 +197,19 @@ class DQNConfig:
             ("epsilon_end", 0.0, 1.0),
         ):
             _validate.in_range(name, getattr(self, name), low, high)
+
+
+def _validate_common(config: Any) -> None:
+    """Checks DQNConfig and PPOConfig share: a step size and a gradient norm > 0, and ``hidden_sizes`` a
+    tuple (a list is turned into one, so the frozen config stays hashable)."""
+    if isinstance(config.hidden_sizes, list):
+        object.__setattr__(config, "hidden_sizes", tuple(config.hidden_sizes))
+    if not isinstance(config.hidden_sizes, tuple):
+        raise TypeError(f"hidden_sizes must be a tuple of layer widths such as (64, 64), got {config.hidden_sizes!r}")
+    for index, size in enumerate(config.hidden_sizes):
+        _validate.positive_int(f"hidden_sizes[{index}]", size)
+    _validate.positive("learning_rate", config.learning_rate)
+    _validate.positive("max_grad_norm", config.max_grad_norm)  # 0 would clip every update to nothing
 
 
 ARTICLE_CONFIG = DQNConfig()
@@ -247,6 +292,12 @@ def make_parts(
     two functions (chapter 03 passes the learner's own); they apply only when ``config.prioritized`` is
     False.
     """
+    if not isinstance(config, DQNConfig):
+        raise TypeError(f"config must be a DQNConfig instance such as DQNConfig(), got {config!r}")
+    if env is not None:
+        rollouts.check_env(env)
+    _validate.function("buffer_add", buffer_add)
+    _validate.function("buffer_sample", buffer_sample)
     custom_buffer = buffer_add is not uniform.add or buffer_sample is not uniform.sample
     if config.prioritized and custom_buffer:
         raise ValueError(
@@ -390,6 +441,7 @@ def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNSta
 
 def greedy_return(parts: DQNParts, params: Any, key: jax.Array, num_episodes: int) -> jax.Array:
     """Mean return of ``num_episodes`` greedy episodes, run side by side (each ends at its time limit)."""
+    num_episodes = _validate.positive_int("num_episodes", num_episodes)
 
     def greedy(key: jax.Array, obs: jax.Array) -> jax.Array:
         return jnp.argmax(parts.q_network.apply(params, obs))
@@ -423,6 +475,9 @@ def make_train(
             while the compiled loop runs (a :class:`course_lib.progress.ProgressBar`, for example).
     """
     parts = make_parts(config, env, buffer_add=buffer_add, buffer_sample=buffer_sample)
+    _validate.function("step_fn", step_fn)
+    if progress is not None:
+        _validate.function("progress", progress)
     _validate.positive_int("progress_every", progress_every)
 
     def step(state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
@@ -431,6 +486,7 @@ def make_train(
         return state, metrics
 
     def train(key: jax.Array) -> TrainResult:
+        _validate.key("key", key)
         init_key, loop_key, eval_key = jax.random.split(key, 3)
         state = init_state(parts, init_key)
         if not config.eval_every:

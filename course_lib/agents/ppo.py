@@ -27,9 +27,11 @@ from typing import Any, NamedTuple
 import haiku as hk
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
-from course_lib import _validate, nets, returns
+from course_lib import _validate, nets, returns, rollouts
+from course_lib.agents.dqn import _validate_common
 from course_lib import progress as progress_lib
 from course_lib.envs import CartPole, Environment, auto_reset
 
@@ -70,6 +72,7 @@ class PPOConfig:
     activation: str = "tanh"  # "tanh" or "relu"
 
     def __post_init__(self) -> None:
+        _validate_common(self)
         for name in ("num_envs", "num_steps", "total_timesteps", "update_epochs", "num_minibatches"):
             _validate.positive_int(name, getattr(self, name))
         batch = self.num_envs * self.num_steps
@@ -81,8 +84,13 @@ class PPOConfig:
             raise ValueError(
                 f"total_timesteps must be at least num_envs * num_steps ({batch}), got {self.total_timesteps}"
             )
-        for name, low, high in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0), ("clip_eps", 0.0, float("inf"))):
+        for name, low, high in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0)):
             _validate.in_range(name, getattr(self, name), low, high)
+        _validate.in_range("clip_eps", self.clip_eps, 0.0, float("inf"), low_open=True)  # 0 would freeze the policy
+        for name in ("ent_coef", "vf_coef"):
+            _validate.in_range(name, getattr(self, name), 0.0, float(jnp.finfo(jnp.float32).max))
+        for name in ("clip_value", "anneal_lr", "normalize_advantages"):
+            _validate.boolean(name, getattr(self, name))
         _validate.one_of("activation", self.activation, nets.ACTIVATIONS)
         if _validate.is_concrete(self.bootstrap_truncation) and jnp.asarray(self.bootstrap_truncation).dtype != bool:
             raise ValueError(f"bootstrap_truncation must be True or False, got {self.bootstrap_truncation!r}")
@@ -134,8 +142,11 @@ jax.tree_util.register_pytree_with_keys(
 def stack_configs(configs: list[PPOConfig]) -> PPOConfig:
     """One config whose :data:`TRACED` fields are arrays ``(len(configs),)``, one value per variant, to
     ``vmap`` ``train(key, config)`` over. The configs must agree on every other field."""
-    if not configs:
-        raise ValueError("configs: give at least one PPOConfig")
+    if isinstance(configs, PPOConfig) or not configs:
+        raise ValueError("configs must be a non-empty list of PPOConfig")
+    for index, config in enumerate(configs):
+        if not isinstance(config, PPOConfig):
+            raise TypeError(f"configs[{index}] must be a PPOConfig, got {type(config).__name__}")
     for other in configs[1:]:
         if other.fixed_part() != configs[0].fixed_part():
             differ = [
@@ -164,14 +175,29 @@ larger step is what PPO's clipping guards against, and on harder tasks it destab
 
 def log_prob(logits: jax.Array, action: jax.Array) -> jax.Array:
     """``log pi(action | s)`` from unnormalised ``logits`` ``(..., num_actions)``; ``action`` ``(...)`` int."""
+    _check_logits(logits)
+    _validate.integer("action", action)  # a float action would be truncated to another action
+    if np.shape(action) != np.shape(logits)[:-1]:
+        raise ValueError(f"action must have shape {np.shape(logits)[:-1]} (logits without their last axis), got shape {np.shape(action)}")
+    _validate.index("action", action, np.shape(logits)[-1], "one of the logits' actions")
     log_probs = jax.nn.log_softmax(logits)
     return jnp.take_along_axis(log_probs, action[..., None].astype(jnp.int32), axis=-1)[..., 0]
 
 
 def entropy(logits: jax.Array) -> jax.Array:
-    """``-sum_a pi(a) log pi(a)`` of the categorical distribution, ``(...)``."""
+    """``-sum_a pi(a) log pi(a)`` of the categorical distribution, ``(...)``. A ``-inf`` logit (an action
+    masked out) has probability 0 and adds 0, as ``0 log 0 = 0``."""
+    _check_logits(logits)
     log_probs = jax.nn.log_softmax(logits)
-    return -(jnp.exp(log_probs) * log_probs).sum(-1)
+    probs = jnp.exp(log_probs)
+    return -jnp.where(probs > 0, probs * log_probs, 0.0).sum(-1)
+
+
+def _check_logits(logits: jax.Array) -> None:
+    _validate.floating("logits", logits)
+    if np.ndim(logits) < 1:
+        raise ValueError(f"logits must have shape (..., num_actions), got shape {np.shape(logits)}")
+    _validate.not_nan("logits", logits)
 
 
 # --- Collecting a rollout. ---------------------------------------------------------------------------------
@@ -252,6 +278,10 @@ def make_parts(
     passes the learner's own). A ``loss_fn`` implements the chapter's objective, with advantage
     normalisation and value clipping, so ``config`` must have both on.
     """
+    if not isinstance(config, PPOConfig):
+        raise TypeError(f"config must be a PPOConfig instance such as PPOConfig(), got {config!r}")
+    if env is not None:
+        rollouts.check_env(env)
     if loss_fn is not None and not (config.normalize_advantages and config.clip_value):
         raise ValueError(
             "loss_fn: a learner's PPO loss normalises advantages and clips the value, as chapter 06 "
@@ -480,11 +510,14 @@ def make_train(
             :class:`course_lib.progress.ProgressBar`, for example); under ``vmap``, once per run.
     """
     parts = make_parts(config, env, gae_fn=gae_fn, loss_fn=loss_fn)
+    if progress is not None:
+        _validate.function("progress", progress)
     _validate.positive_int("progress_every", progress_every)
     steps_per_update = config.env_steps_per_update
     total_steps = config.num_updates * steps_per_update
 
     def train(key: jax.Array, run_config: PPOConfig | None = None) -> TrainResult:
+        _validate.key("key", key)
         if run_config is None:
             run_config = config
         elif not isinstance(run_config, PPOConfig) or run_config.fixed_part() != config.fixed_part():

@@ -22,6 +22,8 @@ def allocate(capacity: int, example_transition: Any) -> Any:
     leaves = jax.tree.leaves(example_transition)
     if not leaves:
         raise ValueError("example_transition must contain at least one array")
+    for leaf in leaves:
+        _validate.numeric("example_transition", leaf)
     return jax.tree.map(lambda leaf: jnp.zeros((capacity, *np.shape(leaf)), jnp.asarray(leaf).dtype), example_transition)
 
 
@@ -34,6 +36,12 @@ def check_transition(data: Any, transition: Any) -> None:
         )
     paths = jax.tree_util.tree_flatten_with_path(data)[0]
     for (path, stored), leaf in zip(paths, jax.tree.leaves(transition)):
+        _validate.numeric(f"transition{jax.tree_util.keystr(path)}", leaf)
+        if stored.dtype.kind in "biu" and jnp.result_type(leaf).kind == "f":
+            raise TypeError(
+                f"transition{jax.tree_util.keystr(path)} must be an integer like the example transition "
+                f"({stored.dtype}), got dtype {jnp.result_type(leaf)}: a float would be truncated"
+            )
         if np.shape(leaf) != stored.shape[1:]:
             raise ValueError(
                 f"transition{jax.tree_util.keystr(path)} must have shape {stored.shape[1:]} like the example "
@@ -60,5 +68,10 @@ def check_batch_size(batch_size: int) -> int:
 
 
 def check_not_empty(size: jax.Array) -> None:
-    if _validate.is_concrete(size) and int(size) == 0:
-        raise ValueError("cannot sample from an empty buffer: add at least one transition first")
+    """Raise (also under jit) when the buffer holds nothing: a sample would be zeros, silently."""
+    _validate.check(size > 0, "cannot sample from an empty buffer: state must hold at least one transition (add one first), got size {got}", size)
+
+
+def check_state(state: Any, state_type: type) -> None:
+    if not isinstance(state, state_type):
+        raise TypeError(f"state must be a {state_type.__name__} (from init), got {type(state).__name__}")

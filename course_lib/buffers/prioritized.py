@@ -53,6 +53,7 @@ def init(capacity: int, example_transition: Any, alpha: float = 0.6) -> Prioriti
 
 def add(state: PrioritizedBufferState, transition: Any) -> PrioritizedBufferState:
     """Write ``transition`` with the maximum priority so far; overwrite the oldest when full."""
+    _storage.check_state(state, PrioritizedBufferState)
     _storage.check_transition(state.data, transition)
     capacity = _storage.capacity_of(state.data)
     return state._replace(
@@ -69,6 +70,8 @@ def td_error_probabilities(td_errors: jax.Array, alpha: float | jax.Array, epsil
     ``epsilon`` keeps a transition with a zero TD error from never being sampled again.
     """
     _validate.in_range("alpha", alpha, 0.0, 1.0)
+    _validate.finite("td_errors", td_errors)
+    _validate.positive("epsilon", epsilon)
     scaled = (jnp.abs(td_errors) + epsilon) ** alpha
     return scaled / scaled.sum()
 
@@ -88,6 +91,8 @@ def sample(
         ``(batch_size,)`` int32 (pass them to :func:`update_priorities`), and importance-sampling weights
         ``(batch_size,)`` float32 in (0, 1], normalised by the largest possible weight.
     """
+    _storage.check_state(state, PrioritizedBufferState)
+    _validate.key("key", key)
     batch_size = _storage.check_batch_size(batch_size)
     _storage.check_not_empty(state.size)
     _validate.in_range("beta", beta, 0.0, 1.0)
@@ -113,9 +118,10 @@ def update_priorities(state: PrioritizedBufferState, indices: jax.Array, priorit
         indices: ``(batch,)`` int, as returned by :func:`sample`.
         priorities: ``(batch,)`` positive floats (before the ``alpha`` exponent).
     """
+    _storage.check_state(state, PrioritizedBufferState)
     _validate.same_shape("priorities", priorities, "indices", indices)
-    if _validate.is_concrete(priorities) and bool(jnp.any(jnp.asarray(priorities) <= 0)):
-        raise ValueError("priorities must be > 0 (add a small epsilon to |TD error|)")
+    _validate.index("indices", indices, _storage.capacity_of(state.data), "slots of the buffer, as sample returns them")
+    _validate.positive("priorities", priorities)  # > 0 and finite: a NaN passes "<= 0" and poisons every weight
     priorities = jnp.asarray(priorities, jnp.float32)
     return state._replace(
         priorities=state.priorities.at[indices].set(priorities**state.alpha),

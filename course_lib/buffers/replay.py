@@ -65,6 +65,8 @@ def uniform_replay(
     """
     capacity = _validate.positive_int("capacity", capacity)
     batch_size = _validate.positive_int("batch_size", batch_size)
+    _validate.function("add", add)
+    _validate.function("sample", sample)
     ones = jnp.ones(batch_size, jnp.float32)
 
     def draw(state: BufferState, key: jax.Array, step: jax.Array) -> tuple[Any, None, jax.Array]:
@@ -100,6 +102,7 @@ def prioritized_replay(
     _validate.in_range("alpha", alpha, 0.0, 1.0)
     _validate.in_range("beta_start", beta_start, 0.0, 1.0)
     beta_steps = _validate.positive_int("beta_steps", beta_steps)
+    _validate.positive("priority_epsilon", priority_epsilon)
 
     def beta(step: jax.Array) -> jax.Array:
         return beta_start + (1.0 - beta_start) * (step.astype(jnp.float32) / beta_steps)

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from course_lib import _validate
 from course_lib.buffers import _storage
 
 
@@ -33,6 +34,7 @@ def init(capacity: int, example_transition: Any) -> UniformBufferState:
 
 def add(state: UniformBufferState, transition: Any) -> UniformBufferState:
     """Write ``transition`` into the next slot, overwriting the oldest once the buffer is full."""
+    _storage.check_state(state, UniformBufferState)
     _storage.check_transition(state.data, transition)
     capacity = _storage.capacity_of(state.data)
     return UniformBufferState(
@@ -47,6 +49,8 @@ def sample(state: UniformBufferState, key: jax.Array, batch_size: int) -> Any:
 
     Returns the transition pytree with every leaf ``(batch_size, ...)``.
     """
+    _storage.check_state(state, UniformBufferState)
+    _validate.key("key", key)
     batch_size = _storage.check_batch_size(batch_size)
     _storage.check_not_empty(state.size)
     indices = jax.random.randint(key, (batch_size,), 0, jnp.maximum(state.size, 1))

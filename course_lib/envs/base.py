@@ -10,8 +10,6 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 
 from course_lib import _validate
 
@@ -45,14 +43,16 @@ class Environment(Protocol):
 
 
 def check_action(action: jax.Array, num_actions: int) -> None:
-    """Raise ValueError for an action that is not an integer scalar in [0, num_actions)."""
-    if np.ndim(action) != 0:
-        raise ValueError(
-            f"action must be a scalar (one action for one environment; use jax.vmap for a batch), "
-            f"got shape {np.shape(action)}"
+    """Raise for an action that is not an integer scalar in [0, num_actions), also under jit."""
+    _validate.scalar("action", action, "one action for one environment; use jax.vmap for a batch")
+    _validate.index("action", action, num_actions)
+
+
+def check_state(state: Any, state_type: type) -> None:
+    """``TypeError`` unless ``state`` is the environment's own state (what ``reset`` and ``step`` return
+    second), not an observation."""
+    if not isinstance(state, state_type):
+        raise TypeError(
+            f"state must be a {state_type.__name__} (the second value reset and step return, not the "
+            f"observation), got {type(state).__name__}"
         )
-    dtype = jnp.result_type(action)
-    if dtype.kind not in "iu":
-        raise ValueError(f"action must be an integer, got dtype {dtype}")
-    if _validate.is_concrete(action) and not 0 <= int(action) < num_actions:
-        raise ValueError(f"action must lie in [0, {num_actions}), got {int(action)}")

@@ -19,7 +19,8 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from course_lib.envs.base import check_action
+from course_lib import _validate
+from course_lib.envs.base import check_action, check_state
 
 
 class CartPoleParams(NamedTuple):
@@ -34,6 +35,21 @@ class CartPoleParams(NamedTuple):
     x_threshold: float = 2.4  # the track's half-width
     theta_threshold_radians: float = 12 * 2 * math.pi / 360
     max_steps: int = 500  # the time limit of the CartPole-v1 registration
+
+
+def check_params(params: CartPoleParams) -> None:
+    """Raise unless every constant is a finite number > 0 (gravity: finite) and ``max_steps`` a whole
+    number >= 1: a zero time step or a negative mass gives a cart that never moves or flies off."""
+    if not isinstance(params, CartPoleParams):
+        raise TypeError(f"params must be a CartPoleParams (or None for the defaults), got {type(params).__name__}")
+    _validate.finite("params.gravity", params.gravity)
+    for name in ("masscart", "masspole", "length", "force_mag", "tau", "x_threshold", "theta_threshold_radians"):
+        _validate.positive(f"params.{name}", getattr(params, name))
+    if _validate.is_concrete(params.max_steps) and not hasattr(params.max_steps, "shape"):
+        _validate.positive_int("params.max_steps", params.max_steps)
+    else:
+        _validate.integer("params.max_steps", params.max_steps)
+        _validate.check(jnp.asarray(params.max_steps) >= 1, "params.max_steps must be >= 1, got {got}", params.max_steps)
 
 
 class CartPoleState(NamedTuple):
@@ -84,6 +100,9 @@ class CartPole:
         """A new episode: every state variable uniform in (-0.05, 0.05). Returns ``(obs: (4,), state)``.
         ``params`` is unused (the start does not depend on it); accepted so every environment has one
         signature."""
+        _validate.key("key", key)
+        if params is not None:
+            check_params(params)
         x, x_dot, theta, theta_dot = jax.random.uniform(key, (4,), minval=-0.05, maxval=0.05)
         state = CartPoleState(x=x, x_dot=x_dot, theta=theta, theta_dot=theta_dot, time=jnp.zeros((), jnp.int32))
         return self.observation(state), state
@@ -102,9 +121,13 @@ class CartPole:
         Returns:
             ``(obs: (4,) float32, state, reward: float32, terminated: bool, truncated: bool, info: {})``.
         """
-        del key
+        _validate.key("key", key)
         params = self.default_params if params is None else params
+        check_params(params)
+        check_state(state, CartPoleState)
         check_action(action, self.num_actions)
+        # A NaN state compares False with every threshold: the episode would never terminate.
+        _validate.finite("state", jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]))
         next_state = dynamics(state, action, params)
         terminated = (jnp.abs(next_state.x) > params.x_threshold) | (
             jnp.abs(next_state.theta) > params.theta_threshold_radians

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from course_lib import _validate
-from course_lib.envs.base import check_action
+from course_lib.envs.base import check_action, check_state
 
 DEFAULT_LAYOUT = (
     "S...#...",
@@ -71,7 +71,11 @@ class GridWorld:
         slip_probability: float = 0.0,
         max_steps: int = 100,
     ) -> None:
-        rows = [str(row) for row in layout]
+        if isinstance(layout, str) or not all(isinstance(row, str) for row in layout):
+            raise TypeError(
+                f"layout must be a list of strings, one per row (e.g. ['S..', '..G']), got {layout!r}"
+            )
+        rows = list(layout)
         if not rows or any(len(row) != len(rows[0]) for row in rows):
             raise ValueError(f"layout must be a non-empty list of equally long strings, got {layout!r}")
         grid = np.array([list(row) for row in rows])
@@ -83,6 +87,8 @@ class GridWorld:
                 raise ValueError(f"layout must contain exactly one '{mark}', got {(grid == mark).sum()}")
         _validate.in_range("slip_probability", slip_probability, 0.0, 1.0)
         _validate.positive_int("max_steps", max_steps)
+        for name, value in (("step_penalty", step_penalty), ("goal_reward", goal_reward), ("lesser_goal_reward", lesser_goal_reward)):
+            _validate.finite(name, value)
         self.height, self.width = grid.shape
         self.num_states = self.height * self.width
         self.default_params = GridWorldParams(
@@ -99,8 +105,8 @@ class GridWorld:
 
     def reset(self, key: jax.Array, params: GridWorldParams | None = None) -> tuple[jax.Array, GridWorldState]:
         """Start at ``params.start``. ``key`` is unused (the start is fixed). Returns ``(obs, state)``."""
-        del key
-        params = self.default_params if params is None else params
+        _validate.key("key", key)
+        params = self._checked_params(params)
         state = GridWorldState(position=jnp.asarray(params.start, jnp.int32), time=jnp.zeros((), jnp.int32))
         return self.observation(state), state
 
@@ -108,7 +114,9 @@ class GridWorld:
         self, key: jax.Array, state: GridWorldState, action: jax.Array, params: GridWorldParams | None = None
     ) -> tuple[jax.Array, GridWorldState, jax.Array, jax.Array, jax.Array, dict[str, Any]]:
         """Move (perhaps slipping). Returns ``(obs, state, reward, terminated, truncated, info)``."""
-        params = self.default_params if params is None else params
+        _validate.key("key", key)
+        params = self._checked_params(params)
+        check_state(state, GridWorldState)
         check_action(action, self.num_actions)
         slip_key, direction_key = jax.random.split(key)
         slips = jax.random.uniform(slip_key) < params.slip_probability
@@ -129,6 +137,18 @@ class GridWorld:
         next_state = GridWorldState(position=position, time=state.time + 1)
         truncated = next_state.time >= params.max_steps
         return self.observation(next_state), next_state, reward, terminated, truncated, {}
+
+    def _checked_params(self, params: GridWorldParams | None) -> GridWorldParams:
+        if params is None:
+            return self.default_params
+        if not isinstance(params, GridWorldParams):
+            raise TypeError(f"params must be a GridWorldParams (or None for the defaults), got {type(params).__name__}")
+        if np.shape(params.walls) != (self.height, self.width):
+            raise ValueError(
+                f"params.walls must have this GridWorld's shape ({self.height}, {self.width}), got {np.shape(params.walls)}"
+            )
+        _validate.in_range("params.slip_probability", params.slip_probability, 0.0, 1.0)
+        return params
 
     def observation(self, state: GridWorldState) -> jax.Array:
         """The state index ``row * width + col``, an int32 scalar."""

@@ -16,6 +16,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from course_lib import _validate
 from course_lib.envs.base import Environment
 
 
@@ -23,6 +24,7 @@ class AutoReset:
     """An environment whose ``step`` resets finished episodes. Same interface as the wrapped one."""
 
     def __init__(self, env: Environment) -> None:
+        _validate.instance("env", env, ("reset", "step", "num_actions", "default_params"), "an environment such as CartPole()")
         self.env = env
         self.num_actions = env.num_actions
         self.observation_shape = env.observation_shape
