@@ -20,7 +20,7 @@ export JAX_COMPILATION_CACHE_DIR := $(JAX_CACHE)
 export JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS ?= 0.5
 endif
 
-.PHONY: help setup test test-isa book test-browser vendor bench lab chapters execute lock clean
+.PHONY: help setup test test-isa book test-browser vendor bench lab progress chapters execute lock clean
 
 help:
 	@echo "make test      set up .venv if needed, then run every test (library, sync, notebooks, book)"
@@ -30,6 +30,7 @@ help:
 	@echo "make vendor    fetch the book's MathJax from the npm registry at its pinned version (needs npm; the files are committed)"
 	@echo "make bench     measure the course's code against gymnax, gymnasium and Python loops (~5 min)"
 	@echo "make lab       JupyterLab on the chapters (.py files open as notebooks)"
+	@echo "make progress  check every exercise in your chapters/ and print a table (changes none of your files)"
 	@echo "make chapters  regenerate chapters/ from solutions/ (skips a chapter you edited; ARGS=--force backs it up first)"
 	@echo "make execute   re-run every solution notebook whose .py changed, storing its outputs"
 	@echo "make lock      write requirements.lock from the current .venv"
@@ -92,6 +93,10 @@ bench: $(STAMP)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/ $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Each exercise's answer and check in your chapters/, not the whole chapter: see course_lib/learner_progress.py.
+progress: $(STAMP)
+	$(BIN)/python -m course_lib.learner_progress chapters
 
 chapters: $(STAMP)
 	$(BIN)/python -m tools.make_chapters $(ARGS)
