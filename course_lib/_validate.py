@@ -20,8 +20,12 @@ check has to fire without help from the caller. (Our checks still work inside ``
 Why it stays fast: for good input the compiled program evaluates a predicate and takes the empty branch
 of a ``cond``; Python is never called. Under ``vmap`` a ``cond`` with a batched predicate would become a
 ``select`` that runs the callback for every element on every call, so the check is a
-``jax.custom_batching.custom_vmap`` whose batching rule reduces the predicate over the batch first. The
-cost on whole training runs is measured in ``tests/test_bad_input.py``'s module docstring.
+``jax.custom_batching.custom_vmap`` whose batching rule reduces the predicate over the batch first.
+Measured on whole training runs (2 shared CPU cores, one process, the compiled checks against the same
+run with ``check`` a no-op, interleaved, best of 5): DQN (``ARTICLE_CONFIG``, 10,000 steps) 12,550 vs
+12,588 steps/s, no measurable cost; PPO (PureJaxRL's CartPole config, 51,200 steps) 100,746 vs 108,818
+steps/s, 7 % slower (an action and a state check on every environment step). Outputs for good input are
+bitwise unchanged: a check adds a branch, never arithmetic.
 """
 
 from __future__ import annotations
