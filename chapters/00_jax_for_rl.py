@@ -36,6 +36,17 @@
 # **Time and compute.** The whole notebook runs top to bottom in about 25 seconds on 2 CPU cores,
 # kernel start included (measured with `make execute`). No GPU needed.
 
+# %% tags=["remove-cell"]
+# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
+# from the course's repository. In the course's own environment (make lab, make test) it is installed
+# already, and this cell does nothing.
+try:
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    get_ipython().run_line_magic(
+        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+    )
+
 # %%
 import time
 from typing import NamedTuple

@@ -37,6 +37,17 @@
 # **Time and compute.** The notebook runs top to bottom in about 25 seconds on 2 CPU cores, kernel
 # start included (measured with `make execute`); a third of that is compiling. No GPU needed.
 
+# %% tags=["remove-cell"]
+# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
+# from the course's repository. In the course's own environment (make lab, make test) it is installed
+# already, and this cell does nothing.
+try:
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    get_ipython().run_line_magic(
+        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+    )
+
 # %%
 import time
 from typing import NamedTuple
@@ -144,8 +155,10 @@ print(
 # inside*, as a target, and moves its estimate a little towards it (Watkins & Dayan 1992):
 #
 # $$
-# \text{target} = r + \gamma\,(1 - \text{terminated}) \max_{a'} Q(s', a'), \qquad
-# Q(s, a) \leftarrow Q(s, a) + \alpha \big(\text{target} - Q(s, a)\big).
+# \begin{aligned}
+# \text{target} &= r + \gamma\,(1 - \text{terminated}) \max_{a'} Q(s', a'), \\
+# Q(s, a) &\leftarrow Q(s, a) + \alpha \big(\text{target} - Q(s, a)\big).
+# \end{aligned}
 # $$
 #
 # The difference $\text{target} - Q(s, a)$ is the **temporal-difference (TD) error**, and $\alpha$ is
@@ -616,7 +629,8 @@ widgets.interact(
     epsilon=widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, **slider),
     alpha=widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, **slider),
     gamma=widgets.FloatSlider(value=0.95, min=0.0, max=0.99, step=0.01, **slider),
-)
+);  # the ; keeps interact's return value (the function) out of the output
+
 # %% [markdown]
 # ## Why tables stop working
 #

@@ -37,6 +37,17 @@
 # **Time and compute.** The notebook runs top to bottom in about 20 seconds on 2 CPU cores, kernel
 # start included (measured with `make execute`). No GPU needed.
 
+# %% tags=["remove-cell"]
+# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
+# from the course's repository. In the course's own environment (make lab, make test) it is installed
+# already, and this cell does nothing.
+try:
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    get_ipython().run_line_magic(
+        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+    )
+
 # %%
 import functools
 import time
@@ -186,8 +197,10 @@ select_action = ch02.check_select_action(select_action, q_network)
 # $Q(s, a; \theta)$ is from the target. For one transition $(s, a, r, s', \text{terminated})$:
 #
 # $$
-# y = r + \gamma\,(1 - \text{terminated}) \max_{a'} Q(s', a'; \theta^-), \qquad
-# \delta = y - Q(s, a; \theta), \qquad \mathcal{L}(\theta) = \ell(\delta).
+# \begin{aligned}
+# y &= r + \gamma\,(1 - \text{terminated}) \max_{a'} Q(s', a'; \theta^-), \\
+# \delta &= y - Q(s, a; \theta), \qquad \mathcal{L}(\theta) = \ell(\delta).
+# \end{aligned}
 # $$
 #
 # $\theta^-$ are the **target network**'s parameters, a slowly updated copy of $\theta$; the next

@@ -34,6 +34,17 @@
 # **Time and compute.** The notebook runs top to bottom in about 20 seconds on 2 CPU cores, kernel
 # start included (measured with `make execute`). No GPU needed.
 
+# %% tags=["remove-cell"]
+# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
+# from the course's repository. In the course's own environment (make lab, make test) it is installed
+# already, and this cell does nothing.
+try:
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    get_ipython().run_line_magic(
+        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+    )
+
 # %%
 import math
 import time
@@ -89,10 +100,12 @@ plt.show()
 # accelerations as
 #
 # $$
-# \text{temp} = \frac{F + m_p\, l\, \dot\theta^2 \sin\theta}{m}, \qquad
-# \ddot\theta = \frac{g \sin\theta - \cos\theta \cdot \text{temp}}
-#                    {l\left(\tfrac{4}{3} - \tfrac{m_p \cos^2\theta}{m}\right)}, \qquad
-# \ddot x = \text{temp} - \frac{m_p\, l\, \ddot\theta \cos\theta}{m},
+# \begin{aligned}
+# \text{temp} &= \frac{F + m_p\, l\, \dot\theta^2 \sin\theta}{m}, \\
+# \ddot\theta &= \frac{g \sin\theta - \cos\theta \cdot \text{temp}}
+#                    {l\left(\tfrac{4}{3} - \tfrac{m_p \cos^2\theta}{m}\right)}, \\
+# \ddot x &= \text{temp} - \frac{m_p\, l\, \ddot\theta \cos\theta}{m},
+# \end{aligned}
 # $$
 #
 # and moves the state forward by one **explicit Euler** step of $\tau$ seconds, where positions move

@@ -38,6 +38,17 @@
 # 25 to 46 of them are 16 PPO runs of 250,000 steps each, and about 20 the ablations' 40 runs. No GPU
 # needed.
 
+# %% tags=["remove-cell"]
+# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
+# from the course's repository. In the course's own environment (make lab, make test) it is installed
+# already, and this cell does nothing.
+try:
+    import course_lib  # noqa: F401
+except ModuleNotFoundError:
+    get_ipython().run_line_magic(
+        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+    )
+
 # %%
 import dataclasses
 import time
