@@ -145,7 +145,9 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def plot(results: dict[str, Any], path: str) -> None:
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [1.1, 1]})
+    # One panel above the other, 7 inches wide: the book's column is about 750 px, so at 110 dpi the
+    # figure shows at its own size and its labels stay readable (side by side they were scaled to 2/3).
+    fig, (left, right) = plt.subplots(2, 1, figsize=(7, 8), gridspec_kw={"height_ratios": [1, 0.9]})
     styles = {"course_lib": ("C0", "o"), "gymnax": ("C1", "s"), "gymnasium make_vec": ("C2", "^")}
     for implementation, (color, marker) in styles.items():
         rows = env_rows(results, implementation)
