@@ -231,3 +231,16 @@ def test_animation_controls_fit_a_phone(browser, opened):
         assert overflow == 0, f"{overflow} animation controls stick out at 390 px"
     finally:
         browser.set_window_size(WIDTH, HEIGHT)
+
+
+def test_citations_link_to_their_bibliography_entries(browser, opened):
+    """Every chapter's author-year citations are links, and each leads to an entry that exists."""
+    targets = set()
+    for chapter in CHAPTERS:
+        opened(f"chapters/{chapter}.html")
+        links = browser.find_elements(By.CSS_SELECTOR, "article a.citation-link")
+        assert links, f"{chapter}: no citation is linked to the bibliography"
+        targets |= {link.get_attribute("href").split("#", 1)[1] for link in links}
+    opened("references.html")
+    missing = [target for target in sorted(targets) if not browser.find_elements(By.ID, target)]
+    assert not missing, f"citations link to entries the bibliography page does not have: {missing}"
