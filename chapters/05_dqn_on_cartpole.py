@@ -41,14 +41,16 @@
 # needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -215,7 +217,9 @@ def make_simple_train(config, step_fn, progress=None):
 
     def step(state, key):
         state, metrics = step_fn(parts, state, key)
-        report(progress, state.step, every=1_000)  # on the host, while the loop runs
+        report(
+            progress, state.step, every=1_000
+        )  # on the host, while the loop runs
         return state, metrics
 
     def train(key):
@@ -232,7 +236,9 @@ def show_progress(step):
     bar(step)  # whichever bar the name `bar` refers to when the loop runs
 
 
-simple_train = jax.jit(make_simple_train(article, train_step, progress=show_progress))
+simple_train = jax.jit(
+    make_simple_train(article, train_step, progress=show_progress)
+)
 
 # %% [markdown]
 # The first call compiles the whole run, then runs it; the second only runs it. One bar for each:
@@ -325,10 +331,14 @@ for field in dataclasses.fields(tuned):
 # %% tags=["nbval-ignore-output"]
 NUM_SEEDS = 8
 seed_keys = jax.random.split(jax.random.key(2026), NUM_SEEDS)
-bar = ProgressBar(tuned.num_steps)  # all 8 seeds are at the same step; each reports it
+bar = ProgressBar(
+    tuned.num_steps
+)  # all 8 seeds are at the same step; each reports it
 train_seeds = jax.jit(
     jax.vmap(
-        dqn.make_train(tuned, step_fn=train_step, progress=bar, progress_every=5_000)
+        dqn.make_train(
+            tuned, step_fn=train_step, progress=bar, progress_every=5_000
+        )
     )
 )
 started = time.perf_counter()
@@ -342,7 +352,8 @@ print(
 tuned_parts = dqn.make_parts(tuned)
 fresh_returns = np.asarray(
     jax.jit(jax.vmap(lambda p, k: dqn.greedy_return(tuned_parts, p, k, 20)))(
-        tuned_results.best_params, jax.random.split(jax.random.key(99), NUM_SEEDS)
+        tuned_results.best_params,
+        jax.random.split(jax.random.key(99), NUM_SEEDS),
     )
 )
 evals = np.asarray(tuned_results.eval_returns)  # (seeds, evaluations)
@@ -366,9 +377,15 @@ fig, ax = plotting.new_axes(8, 3.5)
 eval_steps = np.arange(1, evals.shape[1] + 1) * tuned.eval_every
 for curve in evals:
     ax.plot(eval_steps, curve, color="0.6", linewidth=0.7)
-plotting.learning_curve(ax, evals, x=eval_steps, label="mean of 8 seeds, 95% CI")
+plotting.learning_curve(
+    ax, evals, x=eval_steps, label="mean of 8 seeds, 95% CI"
+)
 ax.axhline(475, color="0.3", linestyle="--", linewidth=1)
-ax.set(xlabel="environment step", ylabel="greedy return (20 episodes)", ylim=(0, 520))
+ax.set(
+    xlabel="environment step",
+    ylabel="greedy return (20 episodes)",
+    ylim=(0, 520),
+)
 ax.set_title("tuned configuration: every seed (grey) and the mean")
 ax.legend(loc="upper left")
 plt.show()
@@ -383,12 +400,14 @@ plt.show()
 
 # %%
 best_seed = int(np.argmax(solved))
-assert fresh_returns[best_seed] >= 475, (
-    "the kept parameters should solve CartPole on new episodes"
-)
+assert (
+    fresh_returns[best_seed] >= 475
+), "the kept parameters should solve CartPole on new episodes"
 # About 9 seeds in 10 solve (29 of 32 in the runs we tried); at that rate, 5 or more of 8 happens
 # 99.5 % of the time, so this claim holds on your machine too, whatever its seeds do.
-assert solved.sum() >= 5, f"expected at least 5 of 8 seeds to solve, got {solved.sum()}"
+assert (
+    solved.sum() >= 5
+), f"expected at least 5 of 8 seeds to solve, got {solved.sum()}"
 
 # %% [markdown]
 # And what the training episodes of one seed looked like, coloured by whether they reached 200 and
@@ -409,8 +428,12 @@ plt.show()
 # ## Watching the trained agent
 
 # %% tags=["nbval-ignore-output"]
-best_params = jax.tree.map(lambda leaf: leaf[best_seed], tuned_results.best_params)
-greedy = lambda key, obs: jnp.argmax(tuned_parts.q_network.apply(best_params, obs))
+best_params = jax.tree.map(
+    lambda leaf: leaf[best_seed], tuned_results.best_params
+)
+greedy = lambda key, obs: jnp.argmax(
+    tuned_parts.q_network.apply(best_params, obs)
+)
 episode = jax.jit(rollouts.run_episode, static_argnums=(0, 1))(
     CartPole(), greedy, jax.random.key(5)
 )
@@ -420,7 +443,11 @@ assert int(episode.length) >= 475
 # %% tags=["nbval-ignore-output"]
 HTML(
     animate_episode(
-        episode.states, CartPole().default_params, every=8, max_frames=63, title="DQN"
+        episode.states,
+        CartPole().default_params,
+        every=8,
+        max_frames=63,
+        title="DQN",
     )
 )
 
@@ -434,7 +461,9 @@ HTML(
 
 # %% tags=["nbval-ignore-output"]
 loop = dqn_python_loop.train(article, num_steps=3_000)
-print(f"Python loop (gymnasium):  {loop.steps_per_second:7,.0f} steps per second")
+print(
+    f"Python loop (gymnasium):  {loop.steps_per_second:7,.0f} steps per second"
+)
 print(f"one jitted lax.scan:      {article_rate:7,.0f} steps per second")
 print(f"speed-up:                 {article_rate / loop.steps_per_second:7.1f}x")
 
@@ -468,8 +497,12 @@ print(f"speed-up:                 {article_rate / loop.steps_per_second:7.1f}x")
 
 # %%
 values = [np.float32(v) for v in np.random.default_rng(0).normal(size=1_000)]
-forwards = functools.reduce(lambda total, v: np.float32(total + v), values, np.float32(0))
-backwards = functools.reduce(lambda total, v: np.float32(total + v), values[::-1], np.float32(0))
+forwards = functools.reduce(
+    lambda total, v: np.float32(total + v), values, np.float32(0)
+)
+backwards = functools.reduce(
+    lambda total, v: np.float32(total + v), values[::-1], np.float32(0)
+)
 print(f"the same 1,000 float32 numbers summed forwards:  {forwards:.9f}")
 print(f"                              and backwards:  {backwards:.9f}")
 assert forwards != backwards  # order changes the rounding

@@ -41,14 +41,16 @@
 # needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -100,7 +102,11 @@ QUICK_COMPILE = {"xla_backend_optimization_level": 1}
 
 # %% tags=["nbval-ignore-output"]
 reinforce_config = dataclasses.replace(
-    ppo.PUREJAXRL_CONFIG, num_envs=8, num_steps=256, learning_rate=2e-3, anneal_lr=False
+    ppo.PUREJAXRL_CONFIG,
+    num_envs=8,
+    num_steps=256,
+    learning_rate=2e-3,
+    anneal_lr=False,
 )
 reinforce_parts = ppo.make_parts(reinforce_config)
 
@@ -119,8 +125,12 @@ def reinforce_loss(params, rollout, weights):
 
 def reinforce_update(state, key):
     state, rollout, finished = ppo.collect_rollout(reinforce_parts, state, key)
-    grads = jax.grad(reinforce_loss)(state.params, rollout, returns_to_go(rollout))
-    updates, opt_state = reinforce_parts.optimizer.update(grads, state.opt_state)
+    grads = jax.grad(reinforce_loss)(
+        state.params, rollout, returns_to_go(rollout)
+    )
+    updates, opt_state = reinforce_parts.optimizer.update(
+        grads, state.opt_state
+    )
     params = optax.apply_updates(state.params, updates)
     ended = rollout.terminated | rollout.truncated
     mean_return = finished.sum() / jnp.maximum(ended.sum(), 1)
@@ -146,13 +156,15 @@ for curve in reinforce_curves:
 plotting.learning_curve(
     ax, reinforce_curves, x=reinforce_steps, label="mean of 4 seeds"
 )
-ax.set(xlabel="environment steps", ylabel="mean episode return", title="REINFORCE")
+ax.set(
+    xlabel="environment steps", ylabel="mean episode return", title="REINFORCE"
+)
 ax.legend()
 plt.show()
 print("final mean return per seed:", reinforce_curves[:, -10:].mean(1).round())
-assert reinforce_curves[:, -10:].mean() > 5 * reinforce_curves[:, 0].mean(), (
-    "REINFORCE should learn: the last updates' returns several times the first's"
-)
+assert (
+    reinforce_curves[:, -10:].mean() > 5 * reinforce_curves[:, 0].mean()
+), "REINFORCE should learn: the last updates' returns several times the first's"
 
 # %% [markdown]
 # It learns: from about 20 steps to a few hundred in the first 80,000 steps. Then it stalls and swings, single
@@ -360,7 +372,11 @@ ppo_loss = ch06.check_ppo_loss(ppo_loss)
 # the reference from `course_lib` instead, so the chapter runs either way. This line says which:
 
 # %%
-print(checking.whose_code(gae=(gae, returns.gae), ppo_loss=(ppo_loss, ppo.ppo_loss)))
+print(
+    checking.whose_code(
+        gae=(gae, returns.gae), ppo_loss=(ppo_loss, ppo.ppo_loss)
+    )
+)
 
 # %% [markdown]
 # ## The update, and the whole run
@@ -410,7 +426,9 @@ print(
 )
 over_10 = trailing_mean(one_curve, 10)  # the mean over the last 10 updates
 first_solved = first_at_least(over_10, 475)  # an update's index, or None
-assert first_solved is not None, "one seed of PPO should reach a mean return of 475"
+assert (
+    first_solved is not None
+), "one seed of PPO should reach a mean return of 475"
 print(
     f"first at 475 or more (mean over 10 updates) after "
     f"{(first_solved + 1) * config.num_envs * config.num_steps:,} of {steps_total:,} steps"
@@ -436,11 +454,17 @@ print(
 
 # %%
 seeds_config = ppo.FAST_CARTPOLE_CONFIG
-for field in dataclasses.fields(config):  # what differs from PureJaxRL's configuration
-    ours, theirs = getattr(seeds_config, field.name), getattr(config, field.name)
+for field in dataclasses.fields(
+    config
+):  # what differs from PureJaxRL's configuration
+    ours, theirs = getattr(seeds_config, field.name), getattr(
+        config, field.name
+    )
     if ours != theirs:
         print(f"{field.name}: {ours:,} (PureJaxRL: {theirs:,})")
-seeds_steps = seeds_config.num_updates * seeds_config.num_envs * seeds_config.num_steps
+seeds_steps = (
+    seeds_config.num_updates * seeds_config.num_envs * seeds_config.num_steps
+)
 
 # %% [markdown]
 # A word on the `compiler_options=QUICK_COMPILE` we have been passing to `jax.jit` since REINFORCE,
@@ -463,9 +487,13 @@ seeds_steps = seeds_config.num_updates * seeds_config.num_envs * seeds_config.nu
 
 # %% tags=["nbval-ignore-output"]
 NUM_SEEDS = 16
-bar = ProgressBar(seeds_steps)  # all 16 runs are at the same step; each reports it
+bar = ProgressBar(
+    seeds_steps
+)  # all 16 runs are at the same step; each reports it
 train_seeds = jax.jit(
-    jax.vmap(ppo.make_train(seeds_config, gae_fn=gae, loss_fn=ppo_loss, progress=bar)),
+    jax.vmap(
+        ppo.make_train(seeds_config, gae_fn=gae, loss_fn=ppo_loss, progress=bar)
+    ),
     compiler_options=QUICK_COMPILE,
 )
 started = time.perf_counter()
@@ -485,15 +513,21 @@ curves = np.asarray(
 WINDOW = 10  # a trailing mean over 10 updates (5,120 steps), to read the trend
 smoothed = trailing_mean(curves, WINDOW)  # (seeds, updates), NaNs skipped
 update_steps = (
-    np.arange(1, curves.shape[1] + 1) * seeds_config.num_envs * seeds_config.num_steps
+    np.arange(1, curves.shape[1] + 1)
+    * seeds_config.num_envs
+    * seeds_config.num_steps
 )
 fig, ax = plotting.new_axes(8, 3.5)
 for curve in smoothed:
     ax.plot(update_steps, curve, color="0.6", linewidth=0.5)
-plotting.learning_curve(ax, smoothed, x=update_steps, label="mean of 16 seeds, 95% CI")
+plotting.learning_curve(
+    ax, smoothed, x=update_steps, label="mean of 16 seeds, 95% CI"
+)
 ax.axhline(475, color="0.3", linestyle="--", linewidth=1)
 ax.set(xlabel="environment steps", ylabel="mean episode return", ylim=(0, 520))
-ax.set_title("PPO on CartPole-v1: every seed (grey) and the mean, over 10 updates")
+ax.set_title(
+    "PPO on CartPole-v1: every seed (grey) and the mean, over 10 updates"
+)
 ax.legend(loc="lower right")
 plt.show()
 
@@ -502,9 +536,9 @@ print("final mean return per seed (last 20 updates):", final.round(1))
 print(f"seeds at 475 or more: {(final >= 475).sum()} of {NUM_SEEDS}")
 # 80 of 80 runs solved when this configuration was chosen: the rate is at least 0.96 (95 %
 # confidence), and at that rate 14 or more of 16 happens 98 % of the time, on any machine.
-assert (final >= 475).sum() >= 14, (
-    "PPO should solve CartPole on at least 14 of 16 seeds"
-)
+assert (
+    final >= 475
+).sum() >= 14, "PPO should solve CartPole on at least 14 of 16 seeds"
 
 # %% [markdown]
 # The "final return" is the mean return of the training episodes that ended in the last 20 updates
@@ -531,7 +565,9 @@ variants = {
     "lambda = 0 (TD errors)": dataclasses.replace(small, gae_lambda=0.0),
     "lambda = 1 (Monte Carlo)": dataclasses.replace(small, gae_lambda=1.0),
     "no clipping": dataclasses.replace(small, clip_eps=float("inf")),
-    "truncation as termination": dataclasses.replace(small, bootstrap_truncation=False),
+    "truncation as termination": dataclasses.replace(
+        small, bootstrap_truncation=False
+    ),
 }
 runs = ppo.stack_configs(  # every traced field (40,): 5 variants x 8 seeds
     [variant for variant in variants.values() for _ in range(SEEDS_EACH)]
@@ -553,13 +589,17 @@ interval_of = {
     for name, curves_of_variant in zip(variants, ablation_curves)
 }
 baseline = interval_of["baseline (lambda 0.95, clip 0.2)"]
-print(f"{'variant':34} mean return, last 20 updates, 8 seeds [95% interval]   vs baseline")
+print(
+    f"{'variant':34} mean return, last 20 updates, 8 seeds [95% interval]   vs baseline"
+)
 for name, interval in interval_of.items():
     verdict = "" if interval is baseline else stats.compare(interval, baseline)
     print(f"{name:34} {str(interval):22} {verdict}")
 slowest = interval_of["lambda = 0 (TD errors)"]
 assert all(
-    stats.separated(other, slowest) for other in interval_of.values() if other is not slowest
+    stats.separated(other, slowest)
+    for other in interval_of.values()
+    if other is not slowest
 ), "lambda = 0 should learn slowest on this small budget, with an interval below every other"
 
 # %% [markdown]
@@ -605,7 +645,11 @@ assert int(episode.length) >= 475
 # %% tags=["nbval-ignore-output"]
 HTML(
     animate_episode(
-        episode.states, CartPole().default_params, every=8, max_frames=63, title="PPO"
+        episode.states,
+        CartPole().default_params,
+        every=8,
+        max_frames=63,
+        title="PPO",
     )
 )
 

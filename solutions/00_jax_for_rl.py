@@ -35,14 +35,16 @@
 # kernel start included (measured with `make execute`). No GPU needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -96,7 +98,9 @@ print("true arm values q*(a):", np.asarray(arm_means))
 print("the best arm is", int(jnp.argmax(arm_means)))
 
 same_again = bandits.make_testbed(jax.random.key(0), num_arms=10)
-assert jnp.array_equal(arm_means, same_again), "the same key must give the same numbers"
+assert jnp.array_equal(
+    arm_means, same_again
+), "the same key must give the same numbers"
 
 # %% [markdown]
 # The price of purity is that *you* must never use a key twice. To get fresh randomness, **split** a
@@ -107,7 +111,9 @@ key = jax.random.key(42)
 key, reward_key = jax.random.split(key)  # a new key to pass on, and one to use
 
 reused = [float(bandits.pull(reward_key, arm_means, 3)) for _ in range(3)]
-print("the same key three times:", np.array(reused))  # three identical 'random' rewards
+print(
+    "the same key three times:", np.array(reused)
+)  # three identical 'random' rewards
 
 key, pulls_key = jax.random.split(key)
 pull_keys = jax.random.split(pulls_key, 3)  # shape (3,) of keys
@@ -130,9 +136,15 @@ print("three split keys:        ", np.array(fresh))
 # %%
 key, violin_key = jax.random.split(key)
 arms = jnp.tile(jnp.arange(10), 500)  # (5000,): arms 0 to 9, 500 times over
-sample_keys = jax.random.split(violin_key, arms.shape[0])  # (5000,): one key per pull
-samples = jax.vmap(bandits.pull, in_axes=(0, None, 0))(sample_keys, arm_means, arms)
-samples = samples.reshape(500, 10)  # (500, 10): column a holds the rewards of arm a
+sample_keys = jax.random.split(
+    violin_key, arms.shape[0]
+)  # (5000,): one key per pull
+samples = jax.vmap(bandits.pull, in_axes=(0, None, 0))(
+    sample_keys, arm_means, arms
+)
+samples = samples.reshape(
+    500, 10
+)  # (500, 10): column a holds the rewards of arm a
 fig, ax = plotting.new_axes(7, 3)
 ax.violinplot(np.asarray(samples), positions=np.arange(10), showmeans=True)
 ax.set(
@@ -236,7 +248,9 @@ def epsilon_greedy_with_if(key, estimates, epsilon):
 
 estimates = jnp.array([0.2, 1.5, -0.3, 1.5])
 key, choice_key, if_key = jax.random.split(key, 3)
-choice_keys = jax.random.split(choice_key, 10_000)  # the same keys for both versions
+choice_keys = jax.random.split(
+    choice_key, 10_000
+)  # the same keys for both versions
 for name, choose in [
     ("jnp.where", epsilon_greedy_action),
     ("lax.cond", epsilon_greedy_action_cond),
@@ -244,7 +258,9 @@ for name, choose in [
     actions = jax.jit(jax.vmap(choose, in_axes=(0, None, None)))(
         choice_keys, estimates, 0.1
     )
-    print(f"{name:9s} action frequencies: {np.bincount(actions, minlength=4) / 10_000}")
+    print(
+        f"{name:9s} action frequencies: {np.bincount(actions, minlength=4) / 10_000}"
+    )
 
 try:
     jax.jit(epsilon_greedy_with_if)(if_key, estimates, 0.1)
@@ -270,8 +286,12 @@ except jax.errors.TracerBoolConversionError as error:
 # %%
 key, compare_key = jax.random.split(key)
 action_keys = jax.random.split(compare_key, 10_000)  # the same keys for both
-ours = jax.vmap(epsilon_greedy_action, in_axes=(0, None, None))(action_keys, estimates, 0.1)
-tested = jax.vmap(tabular.epsilon_greedy, in_axes=(0, None, None))(action_keys, estimates, 0.1)
+ours = jax.vmap(epsilon_greedy_action, in_axes=(0, None, None))(
+    action_keys, estimates, 0.1
+)
+tested = jax.vmap(tabular.epsilon_greedy, in_axes=(0, None, None))(
+    action_keys, estimates, 0.1
+)
 assert jnp.array_equal(ours, tested)
 print("Same actions as course_lib.tabular.epsilon_greedy on all 10,000 keys.")
 
@@ -292,7 +312,8 @@ class AgentState(NamedTuple):
 
 def initial_state(num_arms: int) -> AgentState:
     return AgentState(
-        estimates=jnp.zeros(num_arms), counts=jnp.zeros(num_arms, dtype=jnp.int32)
+        estimates=jnp.zeros(num_arms),
+        counts=jnp.zeros(num_arms, dtype=jnp.int32),
     )
 
 
@@ -314,7 +335,10 @@ def bandit_step(state: AgentState, key, arm_means, epsilon):
     estimates, counts = sample_average_update(
         state.estimates, state.counts, action, reward
     )
-    return AgentState(estimates, counts), (reward, action == jnp.argmax(arm_means))
+    return AgentState(estimates, counts), (
+        reward,
+        action == jnp.argmax(arm_means),
+    )
 
 
 # %% [markdown]
@@ -359,7 +383,9 @@ def run_python_loop(key, arm_means, epsilon, num_steps, step_fn):
 def run_bandit(key, arm_means, epsilon, num_steps: int):
     """One agent on one testbed. Returns rewards and pulled_best, each (num_steps,)."""
     step_keys = jax.random.split(key, num_steps)
-    step = lambda state, step_key: bandit_step(state, step_key, arm_means, epsilon)
+    step = lambda state, step_key: bandit_step(
+        state, step_key, arm_means, epsilon
+    )
     _, (rewards, pulled_best) = lax.scan(
         step, initial_state(arm_means.shape[0]), step_keys
     )
@@ -371,7 +397,9 @@ run_bandit_jit = jax.jit(run_bandit, static_argnames="num_steps")
 # All three give the same numbers from the same key: only the speed differs.
 key, run_key = jax.random.split(key)
 python_rewards = run_python_loop(run_key, arm_means, 0.1, 50, bandit_step)
-jit_step_rewards = run_python_loop(run_key, arm_means, 0.1, 50, jax.jit(bandit_step))
+jit_step_rewards = run_python_loop(
+    run_key, arm_means, 0.1, 50, jax.jit(bandit_step)
+)
 scan_rewards, _ = run_bandit_jit(run_key, arm_means, 0.1, num_steps=50)
 assert np.allclose(python_rewards, scan_rewards, atol=1e-5) and np.allclose(
     jit_step_rewards, scan_rewards, atol=1e-5
@@ -379,7 +407,10 @@ assert np.allclose(python_rewards, scan_rewards, atol=1e-5) and np.allclose(
 print("Python loop, jitted step and lax.scan agree on all 50 rewards.")
 print(
     checking.whose_code(
-        sample_average_update=(sample_average_update, bandits.sample_average_update)
+        sample_average_update=(
+            sample_average_update,
+            bandits.sample_average_update,
+        )
     )
 )
 
@@ -402,7 +433,9 @@ def run_testbed(key, epsilon, num_steps: int):
     )
 
 
-run_many = jax.jit(jax.vmap(run_testbed, in_axes=(0, None, None)), static_argnums=2)
+run_many = jax.jit(
+    jax.vmap(run_testbed, in_axes=(0, None, None)), static_argnums=2
+)
 NUM_RUNS, NUM_STEPS = 2_000, 1_000
 run_keys = jax.random.split(
     jax.random.key(1), NUM_RUNS
@@ -416,7 +449,13 @@ run_keys = jax.random.split(
 eager_steps, jit_steps = 100, 1_000
 key, timing_key = jax.random.split(key)
 eager = time_call(
-    run_python_loop, timing_key, arm_means, 0.1, eager_steps, bandit_step, repeats=1
+    run_python_loop,
+    timing_key,
+    arm_means,
+    0.1,
+    eager_steps,
+    bandit_step,
+    repeats=1,
 )
 jitted_step = time_call(
     run_python_loop,
@@ -441,9 +480,15 @@ rows = [
 print(f"{'version':34s} {'steps':>10s} {'seconds':>9s} {'steps/s':>13s}")
 for name, steps, seconds in rows:
     print(f"{name:34s} {steps:>10,d} {seconds:>9.4f} {steps / seconds:>13,.0f}")
-print(f"\nCompiling jit(vmap(scan)) took {batched.first - batched.median:.2f} s, once.")
-vmap_gain = (NUM_RUNS * NUM_STEPS / batched.median) / (NUM_STEPS / scanned.median)
-print(f"vmap over 2,000 agents: {vmap_gain:.0f} times the steps per second of one scan")
+print(
+    f"\nCompiling jit(vmap(scan)) took {batched.first - batched.median:.2f} s, once."
+)
+vmap_gain = (NUM_RUNS * NUM_STEPS / batched.median) / (
+    NUM_STEPS / scanned.median
+)
+print(
+    f"vmap over 2,000 agents: {vmap_gain:.0f} times the steps per second of one scan"
+)
 
 # %% [markdown]
 # On our 2-core test machine the Python loop managed a few hundred steps per second, the jitted step
@@ -472,15 +517,22 @@ for eps, (rewards, pulled_best) in results.items():
         ax_best, 100 * np.asarray(pulled_best, dtype=float), label=f"ε = {eps}"
     )
 ax_reward.set(
-    xlabel="step", ylabel="average reward", title="Reward (mean of 2,000 runs, 95% CI)"
+    xlabel="step",
+    ylabel="average reward",
+    title="Reward (mean of 2,000 runs, 95% CI)",
 )
 ax_best.set(
-    xlabel="step", ylabel="% best arm pulled", title="How often the best arm is pulled"
+    xlabel="step",
+    ylabel="% best arm pulled",
+    title="How often the best arm is pulled",
 )
 ax_reward.legend()
 plt.show()
 
-final = {eps: float(rewards[:, -100:].mean()) for eps, (rewards, _) in results.items()}
+final = {
+    eps: float(rewards[:, -100:].mean())
+    for eps, (rewards, _) in results.items()
+}
 best_share = {
     eps: float(pulled_best[:, -100:].mean())
     for eps, (_, pulled_best) in results.items()
@@ -491,12 +543,12 @@ for eps in EPSILONS:
         f"best arm {best_share[eps]:.1%}"
     )
 
-assert final[0.1] > final[0.0] + 0.1, (
-    "exploring with ε = 0.1 should clearly beat the greedy agent"
-)
-assert best_share[0.1] > 0.75, (
-    "with ε = 0.1 the agent should find the best arm in most runs"
-)
+assert (
+    final[0.1] > final[0.0] + 0.1
+), "exploring with ε = 0.1 should clearly beat the greedy agent"
+assert (
+    best_share[0.1] > 0.75
+), "with ε = 0.1 the agent should find the best arm in most runs"
 
 # %% [markdown]
 # The greedy agent climbs fastest at first and then stalls: in most runs it locks onto an arm that is
@@ -536,7 +588,9 @@ def discounted_returns(rewards, gamma):
         current_return = reward + gamma * future_return
         return current_return, current_return
 
-    _, returns = lax.scan(backwards, jnp.zeros_like(rewards[0]), rewards, reverse=True)
+    _, returns = lax.scan(
+        backwards, jnp.zeros_like(rewards[0]), rewards, reverse=True
+    )
     return returns
     ### END SOLUTION
 
@@ -548,7 +602,9 @@ discounted_returns = ch00.check_discounted_returns(discounted_returns)
 # %%
 rewards = jnp.array([0.0, 0.0, 0.0, 1.0])  # a reward only at the very end
 for gamma in [1.0, 0.9, 0.5]:
-    print(f"gamma = {gamma}: G = {np.asarray(discounted_returns(rewards, gamma))}")
+    print(
+        f"gamma = {gamma}: G = {np.asarray(discounted_returns(rewards, gamma))}"
+    )
 assert jnp.allclose(
     discounted_returns(rewards, 0.9), jnp.array([0.729, 0.81, 0.9, 1.0])
 )
@@ -624,7 +680,9 @@ def gradient_bandit_step(state: GradientBanditState, key, arm_means, step_size):
 def run_gradient_testbed(key, step_size, num_steps: int):
     testbed_key, run_key = jax.random.split(key)
     arm_means = bandits.make_testbed(testbed_key, 10)
-    start = GradientBanditState(jnp.zeros(10), jnp.zeros(()), jnp.zeros((), jnp.int32))
+    start = GradientBanditState(
+        jnp.zeros(10), jnp.zeros(()), jnp.zeros((), jnp.int32)
+    )
     step = lambda state, step_key: gradient_bandit_step(
         state, step_key, arm_means, step_size
     )
@@ -641,13 +699,17 @@ gradient_rewards, gradient_best = run_gradient_many(run_keys, 0.1, NUM_STEPS)
 
 fig, ax = plotting.new_axes()
 plotting.learning_curve(
-    ax, 100 * np.asarray(results[0.1][1], dtype=float), label="ε-greedy, ε = 0.1"
+    ax,
+    100 * np.asarray(results[0.1][1], dtype=float),
+    label="ε-greedy, ε = 0.1",
 )
 plotting.learning_curve(
     ax, 100 * np.asarray(results[0.0][1], dtype=float), label="greedy"
 )
 plotting.learning_curve(
-    ax, 100 * np.asarray(gradient_best, dtype=float), label="gradient bandit, α = 0.1"
+    ax,
+    100 * np.asarray(gradient_best, dtype=float),
+    label="gradient bandit, α = 0.1",
 )
 ax.set(
     xlabel="step",
@@ -658,10 +720,12 @@ ax.legend()
 plt.show()
 
 gradient_share = float(gradient_best[:, -100:].mean())
-print(f"gradient bandit: best arm pulled in {gradient_share:.1%} of the last 100 steps")
-assert gradient_share > best_share[0.0], (
-    "the gradient bandit should beat the greedy agent"
+print(
+    f"gradient bandit: best arm pulled in {gradient_share:.1%} of the last 100 steps"
 )
+assert (
+    gradient_share > best_share[0.0]
+), "the gradient bandit should beat the greedy agent"
 
 # %% [markdown]
 # ## Pitfalls

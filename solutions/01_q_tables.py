@@ -36,14 +36,16 @@
 # start included (measured with `make execute`); a third of that is compiling. No GPU needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -179,7 +181,9 @@ print(
 # %%
 zeros = jnp.zeros(4)
 keys = jax.random.split(jax.random.key(1), 1000)
-greedy_actions = jax.jit(jax.vmap(tabular.greedy, in_axes=(0, None)))(keys, zeros)
+greedy_actions = jax.jit(jax.vmap(tabular.greedy, in_axes=(0, None)))(
+    keys, zeros
+)
 print("jnp.argmax of a zero row:   ", int(jnp.argmax(zeros)))
 print("tabular.greedy, 1,000 keys: ", np.bincount(greedy_actions, minlength=4))
 
@@ -206,7 +210,9 @@ def epsilon_greedy(key, q_values, epsilon):
     num_actions = q_values.shape[-1]
     random_action = jax.random.randint(random_key, (), 0, num_actions)
     explore = jax.random.uniform(explore_key) < epsilon
-    return jnp.where(explore, random_action, tabular.greedy(greedy_key, q_values))
+    return jnp.where(
+        explore, random_action, tabular.greedy(greedy_key, q_values)
+    )
     ### END SOLUTION
 
 
@@ -315,7 +321,9 @@ def make_train(env, num_steps, eval_every):
 
     def train_step(hyper, state, key):
         action_key, env_key = jax.random.split(key)
-        action = epsilon_greedy(action_key, state.q_table[state.obs], hyper.epsilon)
+        action = epsilon_greedy(
+            action_key, state.q_table[state.obs], hyper.epsilon
+        )
         obs, env_state, reward, terminated, truncated, info = looping_env.step(
             env_key, state.env_state, action
         )
@@ -366,9 +374,9 @@ print(
         q_learning_update=(q_learning_update, tabular.q_learning_update),
     )
 )
-assert abs(float(curve[-1]) - 0.80) < 1e-5, (
-    "the agent should find the 21-step shortest path"
-)
+assert (
+    abs(float(curve[-1]) - 0.80) < 1e-5
+), "the agent should find the 21-step shortest path"
 
 # %% [markdown]
 # The learned table, drawn as a picture: the colour of each cell is its value $\max_a Q(s, a)$, and the
@@ -408,8 +416,12 @@ first_call_many = time.perf_counter() - start
 
 x = EVAL_EVERY * np.arange(1, curves.shape[1] + 1)
 fig, ax = plotting.new_axes()
-plotting.learning_curve(ax, np.asarray(curves), x=x, label="ε = 0.1, α = 0.5, γ = 0.95")
-ax.axhline(0.80, color="0.3", linestyle="--", linewidth=1, label="shortest path (0.80)")
+plotting.learning_curve(
+    ax, np.asarray(curves), x=x, label="ε = 0.1, α = 0.5, γ = 0.95"
+)
+ax.axhline(
+    0.80, color="0.3", linestyle="--", linewidth=1, label="shortest path (0.80)"
+)
 ax.set(
     xlabel="training step",
     ylabel="greedy return",
@@ -420,7 +432,9 @@ plt.show()
 
 solved = np.asarray(curves[:, -1]) > 0.80 - 1e-5
 first_solved = x[np.argmax(np.asarray(curves) > 0.80 - 1e-5, axis=1)]
-print(f"{solved.sum()} of {NUM_SEEDS} agents follow the shortest path at the end")
+print(
+    f"{solved.sum()} of {NUM_SEEDS} agents follow the shortest path at the end"
+)
 print(
     f"median step at which the greedy policy first reached it: {np.median(first_solved):,.0f}"
 )
@@ -446,9 +460,15 @@ print(f"{'':32}{'steps per second':>18}{'compile (s)':>14}")
 for name, rate, compile_seconds in rows:
     compiled = "" if compile_seconds is None else f"{compile_seconds:.1f}"
     print(f"{name:32}{rate:>18,.0f}{compiled:>14}")
-print(f"jit(vmap(scan)) is {rows[2][1] / python_rate:,.0f} times the Python loop")
-print(f"jit(scan), one agent, is {rows[1][1] / python_rate:,.0f} times the Python loop")
-print(f"{NUM_SEEDS} agents take {many.median / one.median:.1f} times as long as one")
+print(
+    f"jit(vmap(scan)) is {rows[2][1] / python_rate:,.0f} times the Python loop"
+)
+print(
+    f"jit(scan), one agent, is {rows[1][1] / python_rate:,.0f} times the Python loop"
+)
+print(
+    f"{NUM_SEEDS} agents take {many.median / one.median:.1f} times as long as one"
+)
 
 # %% [markdown]
 # Compiling costs a few seconds at most, once. After that, a single jitted agent runs about two
@@ -499,7 +519,9 @@ trap_q, trap_curves = jax.vmap(train_trap_many, in_axes=(None, over_epsilon))(
 )
 print("trap_curves:", trap_curves.shape, "(epsilon, seed, evaluation)")
 
-found_big_goal = np.asarray(trap_curves[:, :, -1] > 0.9)  # the return via G is 0.97
+found_big_goal = np.asarray(
+    trap_curves[:, :, -1] > 0.9
+)  # the return via G is 0.97
 x_trap = EVAL_EVERY * np.arange(1, trap_curves.shape[2] + 1)
 fig, (ax_curve, ax_share) = plt.subplots(1, 2, figsize=(11, 3.5))
 for i in (0, 2, 4, 5):
@@ -510,10 +532,14 @@ for i in (0, 2, 4, 5):
         label=f"ε = {float(EPSILONS[i]):.2f}",
     )
 ax_curve.set(
-    xlabel="training step", ylabel="greedy return", title="The room with two exits"
+    xlabel="training step",
+    ylabel="greedy return",
+    title="The room with two exits",
 )
 ax_curve.legend()
-ax_share.bar([f"{float(e):.2f}" for e in EPSILONS], 100 * found_big_goal.mean(axis=1))
+ax_share.bar(
+    [f"{float(e):.2f}" for e in EPSILONS], 100 * found_big_goal.mean(axis=1)
+)
 ax_share.set(
     xlabel="ε",
     ylabel=f"% of {NUM_SEEDS} seeds",
@@ -545,15 +571,23 @@ assert found_big_goal[4].mean() >= 0.8, "ε = 0.3 should find G in most seeds"
 
 # %%
 ALPHAS = jnp.array([0.1, 0.25, 0.5, 1.0])
-eps_grid, alpha_grid = jnp.meshgrid(EPSILONS, ALPHAS, indexing="ij")  # (6, 4) each
+eps_grid, alpha_grid = jnp.meshgrid(
+    EPSILONS, ALPHAS, indexing="ij"
+)  # (6, 4) each
 grid_hyper = Hyper(epsilon=eps_grid.ravel(), alpha=alpha_grid.ravel())
 start = time.perf_counter()
 _, grid_curves = jax.block_until_ready(
-    jax.vmap(train_trap_many, in_axes=(None, Hyper(0, 0, None)))(seed_keys, grid_hyper)
+    jax.vmap(train_trap_many, in_axes=(None, Hyper(0, 0, None)))(
+        seed_keys, grid_hyper
+    )
 )
 grid_seconds = time.perf_counter() - start
-found = np.asarray(grid_curves[:, :, -1] > 0.9).mean(axis=1).reshape(eps_grid.shape)
-print(f"{grid_curves.shape[0] * NUM_SEEDS} agents trained in {grid_seconds:.1f} s")
+found = (
+    np.asarray(grid_curves[:, :, -1] > 0.9).mean(axis=1).reshape(eps_grid.shape)
+)
+print(
+    f"{grid_curves.shape[0] * NUM_SEEDS} agents trained in {grid_seconds:.1f} s"
+)
 
 fig, ax = plotting.new_axes(6, 3.5)
 image = ax.imshow(100 * found, cmap="viridis", vmin=0, vmax=100, aspect="auto")
@@ -561,7 +595,9 @@ plt.colorbar(image, ax=ax, label="% of seeds that take G")
 ax.set_xticks(range(len(ALPHAS)), [f"{a:.2f}" for a in np.asarray(ALPHAS)])
 ax.set_yticks(range(len(EPSILONS)), [f"{e:.2f}" for e in np.asarray(EPSILONS)])
 ax.set(
-    xlabel="α (step size)", ylabel="ε (exploration)", title="The room with two exits"
+    xlabel="α (step size)",
+    ylabel="ε (exploration)",
+    title="The room with two exits",
 )
 for (row, col), share in np.ndenumerate(found):
     ax.text(
@@ -628,10 +664,17 @@ retrain_and_draw()
 slider = dict(continuous_update=False, readout_format=".2f")
 widgets.interact(
     retrain_and_draw,
-    epsilon=widgets.FloatSlider(value=0.1, min=0.0, max=1.0, step=0.05, **slider),
-    alpha=widgets.FloatSlider(value=0.5, min=0.05, max=1.0, step=0.05, **slider),
-    gamma=widgets.FloatSlider(value=0.95, min=0.0, max=0.99, step=0.01, **slider),
-);  # the ; keeps interact's return value (the function) out of the output
+    epsilon=widgets.FloatSlider(
+        value=0.1, min=0.0, max=1.0, step=0.05, **slider
+    ),
+    alpha=widgets.FloatSlider(
+        value=0.5, min=0.05, max=1.0, step=0.05, **slider
+    ),
+    gamma=widgets.FloatSlider(
+        value=0.95, min=0.0, max=0.99, step=0.01, **slider
+    ),
+)
+# the ; keeps interact's return value (the function) out of the output
 
 # %% [markdown]
 # ## Why tables stop working
@@ -645,7 +688,9 @@ widgets.interact(
 # %%
 sample_keys = jax.random.split(jax.random.key(3), 100)
 play = jax.vmap(rollouts.random_observations, in_axes=(None, 0, None))
-observations = jax.jit(play, static_argnums=(0, 2))(CartPole(), sample_keys, 1000)
+observations = jax.jit(play, static_argnums=(0, 2))(
+    CartPole(), sample_keys, 1000
+)
 observations = observations.reshape(-1, 4)  # (100 agents * 1,000 steps, 4)
 # ranges: where the episode ends for x and theta; typical random-play extremes for the velocities
 low = np.array([-2.4, -3.0, -0.21, -3.5])
@@ -660,7 +705,9 @@ for bins in (6, 10, 20, 50):
         bins - 1,
     )
     visited = len(np.unique(np.ravel_multi_index(cells.T, (bins,) * 4)))
-    print(f"{bins:>18}{bins**4:>12,}{2 * bins**4:>12,}{visited / bins**4:>14.1%}")
+    print(
+        f"{bins:>18}{bins**4:>12,}{2 * bins**4:>12,}{visited / bins**4:>14.1%}"
+    )
 
 # %% [markdown]
 # With 20 bins per variable (still coarse: a bin of the pole angle is 1.2°) the table has 160,000 rows,

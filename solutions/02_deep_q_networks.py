@@ -36,14 +36,16 @@
 # start included (measured with `make execute`). No GPU needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -123,7 +125,10 @@ print(jax.tree.map(jnp.shape, params))
 num_params = sum(leaf.size for leaf in jax.tree.leaves(params))
 print(f"{num_params:,} parameters (a 20-bin table would have 320,000 entries)")
 print("Q-values of one observation:", q_network.apply(params, obs))
-print("a batch of 3 observations:", q_network.apply(params, jnp.stack([obs] * 3)).shape)
+print(
+    "a batch of 3 observations:",
+    q_network.apply(params, jnp.stack([obs] * 3)).shape,
+)
 
 same = nets.make_q_network(num_actions=2, hidden_sizes=(64, 64))
 assert jax.tree.all(
@@ -231,10 +236,14 @@ fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(10, 3))
 ax_loss.plot(errors, 0.5 * errors**2, label="squared: ½δ²")
 ax_loss.plot(errors, huber, label="Huber (δ = 1)")
 ax_grad.plot(errors, errors, label="squared")
-ax_grad.plot(errors, jax.vmap(jax.grad(optax.huber_loss))(errors), label="Huber")
+ax_grad.plot(
+    errors, jax.vmap(jax.grad(optax.huber_loss))(errors), label="Huber"
+)
 ax_loss.set(xlabel="TD error δ", ylabel="loss", title="The loss")
 ax_grad.set(
-    xlabel="TD error δ", ylabel="dloss / dδ", title="Its gradient: how hard it pushes"
+    xlabel="TD error δ",
+    ylabel="dloss / dδ",
+    title="Its gradient: how hard it pushes",
 )
 ax_loss.legend()
 ax_grad.legend()
@@ -315,7 +324,9 @@ for _ in range(200):
         online_params, target_params, opt_state, batch, 0.99
     )
     losses.append(float(loss))
-print(f"loss on this batch: {losses[0]:.3f} before, {losses[-1]:.5f} after 200 updates")
+print(
+    f"loss on this batch: {losses[0]:.3f} before, {losses[-1]:.5f} after 200 updates"
+)
 assert losses[-1] < 0.01 * losses[0], "with a fixed target the loss should fall"
 
 # %% [markdown]
@@ -418,7 +429,9 @@ def online_step(state, key, target_period):
     transition = dqn.Transition(
         state.obs, action, reward, info["final_observation"], terminated
     )
-    grads = jax.grad(dqn_loss)(state.params, state.target_params, transition, GAMMA)
+    grads = jax.grad(dqn_loss)(
+        state.params, state.target_params, transition, GAMMA
+    )
     updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     step = state.step + 1
@@ -441,8 +454,12 @@ def train_online(key, target_period):
     def train_and_evaluate(state, key):
         train_key, eval_key = jax.random.split(key)
         step = lambda state, key: (online_step(state, key, target_period), None)
-        state, _ = lax.scan(step, state, jax.random.split(train_key, EVAL_EVERY))
-        probe = jax.random.normal(eval_key, (256, 4)) * 0.1  # states near the start
+        state, _ = lax.scan(
+            step, state, jax.random.split(train_key, EVAL_EVERY)
+        )
+        probe = (
+            jax.random.normal(eval_key, (256, 4)) * 0.1
+        )  # states near the start
         largest_q = jnp.abs(q_network.apply(state.params, probe)).max()
         return state, (greedy_return(state.params, eval_key), largest_q)
 
@@ -472,7 +489,9 @@ for i, label in enumerate(labels):
     plotting.learning_curve(ax_return, returns[i], x=x, label=label)
     for seed_q in largest_q[i]:
         ax_q.plot(x, seed_q, color=f"C{i}", alpha=0.6, linewidth=1)
-ax_q.axhline(100, color="0.3", linestyle="--", linewidth=1, label="1 / (1 - γ) = 100")
+ax_q.axhline(
+    100, color="0.3", linestyle="--", linewidth=1, label="1 / (1 - γ) = 100"
+)
 ax_return.set(
     xlabel="training step",
     ylabel="greedy return",
@@ -497,13 +516,21 @@ for i, label in enumerate(labels):
 
 # Training results differ between CPUs (rounding differs in the last bits, and training amplifies
 # it), so these checks leave a wide margin.
-assert (largest_q[0, :, -1] > 1_000).sum() >= 6, "without a target, Q should diverge"
-assert (largest_q[1, :, -1] < 200).all(), "with a target network, Q should stay bounded"
-assert returns[0, :, -1].mean() < 20, "without a target network the pole should fall"
-best_return = returns.max(axis=2)  # (2, NUM_SEEDS): each seed's best greedy return
-assert best_return[1].mean() > 2 * best_return[0].mean(), (
-    "with a target network the agent should learn something"
-)
+assert (
+    largest_q[0, :, -1] > 1_000
+).sum() >= 6, "without a target, Q should diverge"
+assert (
+    largest_q[1, :, -1] < 200
+).all(), "with a target network, Q should stay bounded"
+assert (
+    returns[0, :, -1].mean() < 20
+), "without a target network the pole should fall"
+best_return = returns.max(
+    axis=2
+)  # (2, NUM_SEEDS): each seed's best greedy return
+assert (
+    best_return[1].mean() > 2 * best_return[0].mean()
+), "with a target network the agent should learn something"
 
 # %% [markdown]
 # Without a target network the Q-values run away: within a few thousand steps they pass 100, the most

@@ -35,14 +35,16 @@
 # needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -82,13 +84,19 @@ shuffled = observations[np.random.default_rng(0).permutation(len(observations))]
 
 def lag_one_correlation(series):
     """Correlation between each value and the next, per column."""
-    return np.array([np.corrcoef(column[:-1], column[1:])[0, 1] for column in series.T])
+    return np.array(
+        [np.corrcoef(column[:-1], column[1:])[0, 1] for column in series.T]
+    )
 
 
 names = ["x", "x_dot", "theta", "theta_dot"]
-in_order, at_random = lag_one_correlation(observations), lag_one_correlation(shuffled)
+in_order, at_random = lag_one_correlation(observations), lag_one_correlation(
+    shuffled
+)
 for name, a, b in zip(names, in_order, at_random):
-    print(f"{name:10} next-step correlation: in order {a:5.2f}, shuffled {b:5.2f}")
+    print(
+        f"{name:10} next-step correlation: in order {a:5.2f}, shuffled {b:5.2f}"
+    )
 
 fig, ax = plotting.new_axes(9, 2.8)
 ax.plot(np.degrees(observations[:200, 2]), label="200 consecutive steps")
@@ -222,7 +230,8 @@ buffer_sample = ch03.check_buffer_sample(buffer_sample)
 # %%
 print(
     checking.whose_code(
-        buffer_add=(buffer_add, uniform.add), buffer_sample=(buffer_sample, uniform.sample)
+        buffer_add=(buffer_add, uniform.add),
+        buffer_sample=(buffer_sample, uniform.sample),
     )
 )
 NUM_SEEDS = 8
@@ -238,7 +247,9 @@ common = dict(
     eval_episodes=4,
 )
 configs = {
-    "online": dqn.DQNConfig(**common, buffer_size=1, batch_size=1, learning_starts=1),
+    "online": dqn.DQNConfig(
+        **common, buffer_size=1, batch_size=1, learning_starts=1
+    ),
     "uniform replay": dqn.DQNConfig(
         **common, buffer_size=10_000, batch_size=32, learning_starts=1_000
     ),
@@ -247,7 +258,11 @@ configs = {
 
 def train_seeds(config):
     # Uniform replay runs on your buffer_add and buffer_sample (or the reference, if a check failed).
-    own = {} if config.prioritized else dict(buffer_add=buffer_add, buffer_sample=buffer_sample)
+    own = (
+        {}
+        if config.prioritized
+        else dict(buffer_add=buffer_add, buffer_sample=buffer_sample)
+    )
     start = time.perf_counter()
     results = jax.block_until_ready(
         jax.jit(jax.vmap(dqn.make_train(config, **own)))(seed_keys)
@@ -291,13 +306,19 @@ def td_error_probabilities(td_errors, alpha, epsilon):
 
 
 # %%
-td_error_probabilities = ch03.check_td_error_probabilities(td_error_probabilities)
+td_error_probabilities = ch03.check_td_error_probabilities(
+    td_error_probabilities
+)
 
 # %%
 td_errors = jnp.array([2.0, 1.0, 0.5, 0.1, 0.0])
 for alpha in (0.0, 0.6, 1.0):
     probs = td_error_probabilities(td_errors, alpha, 1e-6)
-    print(f"alpha = {alpha}: P =", probs, f"(the zero error: {float(probs[-1]):.1e})")
+    print(
+        f"alpha = {alpha}: P =",
+        probs,
+        f"(the zero error: {float(probs[-1]):.1e})",
+    )
 
 # %% [markdown]
 # ### Correcting the bias: importance-sampling weights
@@ -334,7 +355,11 @@ print("their weights (β=.4):", weights)
 
 # %% tags=["nbval-ignore-output"]
 configs["prioritized replay"] = dqn.DQNConfig(
-    **common, buffer_size=10_000, batch_size=32, learning_starts=1_000, prioritized=True
+    **common,
+    buffer_size=10_000,
+    batch_size=32,
+    learning_starts=1_000,
+    prioritized=True,
 )
 curves["prioritized replay"] = train_seeds(configs["prioritized replay"])
 
@@ -355,13 +380,17 @@ second_half = {
     name: stats.mean_interval(curve[:, curve.shape[1] // 2 :].mean(axis=1))
     for name, curve in curves.items()
 }
-print("mean greedy return over the second half of training, 8 seeds, 95% interval:")
+print(
+    "mean greedy return over the second half of training, 8 seeds, 95% interval:"
+)
 for name, interval in second_half.items():
     print(f"  {name:20} {interval}")
-assert stats.separated(second_half["uniform replay"], second_half["online"]), (
-    "replay should beat learning online, with intervals that do not overlap"
+assert stats.separated(
+    second_half["uniform replay"], second_half["online"]
+), "replay should beat learning online, with intervals that do not overlap"
+verdict = stats.compare(
+    second_half["prioritized replay"], second_half["uniform replay"]
 )
-verdict = stats.compare(second_half["prioritized replay"], second_half["uniform replay"])
 print(
     f"prioritized against uniform replay: {verdict}"
     + (" (8 seeds cannot tell them apart)" if verdict == "overlap" else "")

@@ -35,14 +35,16 @@
 # start included (measured with `make execute`). No GPU needed.
 
 # %% tags=["remove-cell"]
-# Colab, or any Jupyter without the course installed: `%pip install` its helper package, course_lib,
-# from the course's repository. In the course's own environment (make lab, make test) it is installed
-# already, and this cell does nothing.
+# Colab, or any Jupyter without the course installed: `%pip install` the
+# course's helper package, course_lib, from its repository. In the course's own
+# environment (make lab, make test) it is installed already: this does nothing.
 try:
     import course_lib  # noqa: F401
 except ModuleNotFoundError:
     get_ipython().run_line_magic(
-        "pip", 'install --quiet "course_lib @ git+https://github.com/drl-jax/drl-jax-course"'
+        "pip",
+        "install --quiet "
+        '"course_lib @ git+https://github.com/drl-jax/drl-jax-course"',
     )
 
 # %%
@@ -190,9 +192,12 @@ def cartpole_dynamics(state, action, params):
     cos_theta, sin_theta = jnp.cos(state.theta), jnp.sin(state.theta)
     total_mass = params.masspole + params.masscart
     polemass_length = params.masspole * params.length
-    temp = (force + polemass_length * state.theta_dot**2 * sin_theta) / total_mass
+    temp = (
+        force + polemass_length * state.theta_dot**2 * sin_theta
+    ) / total_mass
     theta_acc = (params.gravity * sin_theta - cos_theta * temp) / (
-        params.length * (4.0 / 3.0 - params.masspole * cos_theta**2 / total_mass)
+        params.length
+        * (4.0 / 3.0 - params.masspole * cos_theta**2 / total_mass)
     )
     x_acc = temp - polemass_length * theta_acc * cos_theta / total_mass
     return CartPoleState(
@@ -277,9 +282,9 @@ print(
 )
 print(f"terminated and truncated agree on {flags_agree:.2%} of steps")
 # The last digits above differ between CPUs (rounding inside XLA); the checks do not.
-assert difference.max() < 1e-5, (
-    "the dynamics should match gymnasium's to float32 precision"
-)
+assert (
+    difference.max() < 1e-5
+), "the dynamics should match gymnasium's to float32 precision"
 assert flags_agree == 1.0
 
 # %% [markdown]
@@ -313,13 +318,17 @@ ax_theta.legend()
 theta_gap = np.abs(np.array(gym_theta) - np.array(our_theta))  # (200,) radians
 ax_diff.semilogy(theta_gap + 1e-12)
 ax_diff.set(
-    xlabel="step", ylabel="|difference in θ| (rad)", title="How far apart they drift"
+    xlabel="step",
+    ylabel="|difference in θ| (rad)",
+    title="How far apart they drift",
 )
 plt.show()
 print(f"largest difference in θ over 200 steps: {theta_gap.max():.1e} rad")
 # How far they drift differs between CPUs; that they agree at first and stay close does not.
 assert theta_gap[:50].max() < 1e-5, "the first 50 steps should agree closely"
-assert theta_gap.max() < 0.1, "after 200 steps the two should still be within 0.1 rad"
+assert (
+    theta_gap.max() < 0.1
+), "after 200 steps the two should still be within 0.1 rad"
 
 # %% [markdown]
 # The curves stay together for a long time and then drift apart, to a difference of the order of
@@ -354,13 +363,20 @@ def random_rollout(key, num_envs, num_steps):
         )
         return (states, ended + (terminated | truncated).sum()), None
 
-    (_, ended), _ = lax.scan(one_step, (states, 0), jax.random.split(key, num_steps))
+    (_, ended), _ = lax.scan(
+        one_step, (states, 0), jax.random.split(key, num_steps)
+    )
     return ended
 
 
 rollout = jax.jit(random_rollout, static_argnums=(1, 2))
 jax_rates = {}
-for num_envs, num_steps in ((1, 20_000), (64, 2_000), (1024, 1_000), (16_384, 200)):
+for num_envs, num_steps in (
+    (1, 20_000),
+    (64, 2_000),
+    (1024, 1_000),
+    (16_384, 200),
+):
     timing = time_call(rollout, jax.random.key(0), num_envs, num_steps)
     jax_rates[num_envs] = num_envs * num_steps / timing.median
 
@@ -378,7 +394,9 @@ gym_single_rate = 20_000 / (time.perf_counter() - start)
 gym_vec_rates = {}
 for num_envs in (64, 1024, 16_384):
     vec_env = gymnasium.make_vec(
-        "CartPole-v1", num_envs=num_envs, vectorization_mode="vector_entry_point"
+        "CartPole-v1",
+        num_envs=num_envs,
+        vectorization_mode="vector_entry_point",
     )
     vec_env.reset(seed=0)
     num_steps = 200
@@ -386,7 +404,9 @@ for num_envs in (64, 1024, 16_384):
     start = time.perf_counter()
     for actions_now in batch_actions:
         vec_env.step(actions_now)
-    gym_vec_rates[num_envs] = num_envs * num_steps / (time.perf_counter() - start)
+    gym_vec_rates[num_envs] = (
+        num_envs * num_steps / (time.perf_counter() - start)
+    )
     vec_env.close()
 
 # %% tags=["nbval-ignore-output"]
@@ -394,16 +414,26 @@ print(f"{'environments':>14}{'course_lib (JAX)':>20}{'gymnasium vector':>20}")
 for num_envs, rate in jax_rates.items():
     vec = f"{gym_vec_rates[num_envs]:,.0f}" if num_envs in gym_vec_rates else ""
     print(f"{num_envs:>14,}{rate:>20,.0f}{vec:>20}")
-print(f"gymnasium, one environment in a Python loop: {gym_single_rate:,.0f} steps/s")
+print(
+    f"gymnasium, one environment in a Python loop: {gym_single_rate:,.0f} steps/s"
+)
 
 fig, ax = plotting.new_axes(6.5, 3.8)
 ax.loglog(
-    list(jax_rates), list(jax_rates.values()), "o-", label="course_lib, jit(scan(vmap))"
+    list(jax_rates),
+    list(jax_rates.values()),
+    "o-",
+    label="course_lib, jit(scan(vmap))",
 )
 ax.loglog(
-    list(gym_vec_rates), list(gym_vec_rates.values()), "s-", label="gymnasium make_vec"
+    list(gym_vec_rates),
+    list(gym_vec_rates.values()),
+    "s-",
+    label="gymnasium make_vec",
 )
-ax.axhline(gym_single_rate, color="0.4", linestyle="--", label="gymnasium, one env")
+ax.axhline(
+    gym_single_rate, color="0.4", linestyle="--", label="gymnasium, one env"
+)
 ax.set(
     xlabel="environments side by side",
     ylabel="steps per second",
@@ -443,7 +473,11 @@ print(f"random policy: the episode ends after {random_length} steps")
 # %% tags=["nbval-ignore-output"]
 HTML(
     animate_episode(
-        random_episode.states, params, every=1, max_frames=random_length, title="random"
+        random_episode.states,
+        params,
+        every=1,
+        max_frames=random_length,
+        title="random",
     )
 )
 
@@ -462,10 +496,16 @@ pd_states, pd_length = pd_episode.states, int(pd_episode.length)
 print(
     f"PD controller: {pd_length} steps, largest angle {np.degrees(np.abs(pd_states.theta).max()):.1f}°"
 )
-assert pd_length == 500, "the controller should balance the pole until the time limit"
+assert (
+    pd_length == 500
+), "the controller should balance the pole until the time limit"
 
 # %% tags=["nbval-ignore-output"]
-HTML(animate_episode(pd_states, params, every=8, max_frames=63, title="PD controller"))
+HTML(
+    animate_episode(
+        pd_states, params, every=8, max_frames=63, title="PD controller"
+    )
+)
 
 # %% [markdown]
 # That episode ended by **truncation**: the pole was still up at step 500. A learning agent must bootstrap
