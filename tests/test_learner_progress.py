@@ -174,3 +174,14 @@ def test_a_verdict_is_reused_while_its_code_is_unchanged(clone: Path, tmp_path: 
     assert [row.status for row in rows] == ["not started", "not started", "correct"]  # from the cache
     cells[wrong.answer_cell].python += "\n# an edit"
     assert cache.key(cells, wrong) not in cache.entries
+
+
+def test_untouched_chapters_are_read_without_running_anything(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A fresh clone: every exercise not started, decided by reading (no subprocess), in about a second."""
+    subprocess.run([sys.executable, "-m", "tools.make_chapters", "--fresh", str(tmp_path)], check=True, cwd=ROOT)
+    start = time.perf_counter()
+    assert learner_progress.main([str(tmp_path), "--cache", str(tmp_path / "cache")]) == 0
+    printed = capsys.readouterr().out
+    assert "Total: 0 of 14 exercises correct, 0 not yet, 14 not started." in printed
+    assert time.perf_counter() - start < 10
+    assert learner_progress.main([str(tmp_path / "missing")]) == 2
