@@ -189,7 +189,8 @@ def sample_average_update(estimates, counts, action, reward):
 
 
 # %%
-# Check your answer. Until it passes, the rest of the chapter uses course_lib's reference.
+# Check your answer. Until it passes, the rest of the chapter uses course_lib's
+# reference.
 sample_average_update = ch00.check_sample_average_update(sample_average_update)
 
 # %% [markdown]
@@ -588,7 +589,8 @@ def discounted_returns(rewards, gamma):
 
 
 # %%
-# Check your answer. Until it passes, the rest of the chapter uses course_lib's reference.
+# Check your answer. Until it passes, the rest of the chapter uses course_lib's
+# reference.
 discounted_returns = ch00.check_discounted_returns(discounted_returns)
 
 # %%

@@ -507,8 +507,9 @@ TRAP_STEPS = 10_000
 train_trap_many = jax.jit(
     jax.vmap(make_train(trap, TRAP_STEPS, EVAL_EVERY), in_axes=(0, None))
 )
-# One call per epsilon would work too. vmap over epsilon runs all 6 x 32 agents in one
-# program: in_axes is a pytree like Hyper that says which fields carry a batch axis.
+# One call per epsilon would work too. vmap over epsilon runs all 6 x 32 agents
+# in one program: in_axes is a pytree like Hyper that says which fields carry a
+# batch axis.
 over_epsilon = Hyper(epsilon=0, alpha=None, gamma=None)
 trap_q, trap_curves = jax.vmap(train_trap_many, in_axes=(None, over_epsilon))(
     seed_keys, Hyper(epsilon=EPSILONS)
@@ -688,7 +689,8 @@ observations = jax.jit(play, static_argnums=(0, 2))(
     CartPole(), sample_keys, 1000
 )
 observations = observations.reshape(-1, 4)  # (100 agents * 1,000 steps, 4)
-# ranges: where the episode ends for x and theta; typical random-play extremes for the velocities
+# ranges: where the episode ends for x and theta; typical random-play extremes
+# for the velocities
 low = np.array([-2.4, -3.0, -0.21, -3.5])
 high = -low
 print(

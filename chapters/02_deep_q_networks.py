@@ -465,7 +465,8 @@ def train_online(key, target_period):
 
 NUM_SEEDS = 8
 seeds = jax.random.split(jax.random.key(2026), NUM_SEEDS)
-# 16 agents in one program: every seed with target_period 1 (no target network) and 250.
+# 16 agents in one program: every seed with target_period 1 (no target network)
+# and 250.
 periods = jnp.repeat(jnp.array([1, 250]), NUM_SEEDS)
 start = time.perf_counter()
 returns, largest_q = jax.block_until_ready(
@@ -509,8 +510,8 @@ for i, label in enumerate(labels):
         f"largest |Q| at the end: median {np.median(largest_q[i, :, -1]):,.0f}"
     )
 
-# Training results differ between CPUs (rounding differs in the last bits, and training amplifies
-# it), so these checks leave a wide margin.
+# Training results differ between CPUs (rounding differs in the last bits, and
+# training amplifies it), so these checks leave a wide margin.
 assert (
     largest_q[0, :, -1] > 1_000
 ).sum() >= 6, "without a target, Q should diverge"

@@ -167,7 +167,8 @@ def force_jax(action):
 
 print(jax.jit(force_jax)(1), jax.jit(force_jax)(0))
 print(jax.jit(jnp.cos)(0.1))
-# lax.select is the strict form: a boolean predicate and two arrays of one shape and dtype
+# lax.select is the strict form: a boolean predicate and two arrays of one shape
+# and dtype
 print(lax.select(jnp.array(True), jnp.float32(10.0), jnp.float32(-10.0)))
 
 # %% [markdown]
@@ -266,7 +267,8 @@ print(
     ", ".join(f"{d:.1e}" for d in difference),
 )
 print(f"terminated and truncated agree on {flags_agree:.2%} of steps")
-# The last digits above differ between CPUs (rounding inside XLA); the checks do not.
+# The last digits above differ between CPUs (rounding inside XLA); the checks do
+# not.
 assert (
     difference.max() < 1e-5
 ), "the dynamics should match gymnasium's to float32 precision"
@@ -309,7 +311,8 @@ ax_diff.set(
 )
 plt.show()
 print(f"largest difference in θ over 200 steps: {theta_gap.max():.1e} rad")
-# How far they drift differs between CPUs; that they agree at first and stay close does not.
+# How far they drift differs between CPUs; that they agree at first and stay
+# close does not.
 assert theta_gap[:50].max() < 1e-5, "the first 50 steps should agree closely"
 assert (
     theta_gap.max() < 0.1
@@ -375,7 +378,8 @@ for action in rng.integers(2, size=20_000):
         gym_single.reset()
 gym_single_rate = 20_000 / (time.perf_counter() - start)
 
-# gymnasium's vectorised CartPole: NumPy arrays over all environments, auto-reset built in
+# gymnasium's vectorised CartPole: NumPy arrays over all environments,
+# auto-reset built in
 gym_vec_rates = {}
 for num_envs in (64, 1024, 16_384):
     vec_env = gymnasium.make_vec(
@@ -447,8 +451,9 @@ plt.show()
 
 
 # %%
-# `course_lib.rollouts.run_episode(env, policy, key)` plays one episode in a `lax.scan` and
-# returns the states, stacked along a time axis of length 500 (frozen after the end).
+# `course_lib.rollouts.run_episode(env, policy, key)` plays one episode in a
+# `lax.scan` and returns the states, stacked along a time axis of length 500
+# (frozen after the end).
 random_policy = lambda key, obs: jax.random.randint(key, (), 0, 2)
 play = jax.jit(rollouts.run_episode, static_argnums=(0, 1))
 random_episode = play(CartPole(), random_policy, jax.random.key(1))

@@ -403,8 +403,9 @@ best_seed = int(np.argmax(solved))
 assert (
     fresh_returns[best_seed] >= 475
 ), "the kept parameters should solve CartPole on new episodes"
-# About 9 seeds in 10 solve (29 of 32 in the runs we tried); at that rate, 5 or more of 8 happens
-# 99.5 % of the time, so this claim holds on your machine too, whatever its seeds do.
+# About 9 seeds in 10 solve (29 of 32 in the runs we tried); at that rate, 5 or
+# more of 8 happens 99.5 % of the time, so this claim holds on your machine too,
+# whatever its seeds do.
 assert (
     solved.sum() >= 5
 ), f"expected at least 5 of 8 seeds to solve, got {solved.sum()}"

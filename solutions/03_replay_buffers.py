@@ -257,7 +257,8 @@ configs = {
 
 
 def train_seeds(config):
-    # Uniform replay runs on your buffer_add and buffer_sample (or the reference, if a check failed).
+    # Uniform replay runs on your buffer_add and buffer_sample (or the
+    # reference, if a check failed).
     own = (
         {}
         if config.prioritized
@@ -375,7 +376,8 @@ ax.set(
 ax.legend()
 plt.show()
 
-# One number per seed (its mean over the second half), then a mean and 95 % interval over seeds.
+# One number per seed (its mean over the second half), then a mean and 95 %
+# interval over seeds.
 second_half = {
     name: stats.mean_interval(curve[:, curve.shape[1] // 2 :].mean(axis=1))
     for name, curve in curves.items()

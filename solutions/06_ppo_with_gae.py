@@ -72,8 +72,9 @@ from course_lib.exercises import ch06
 from course_lib.progress import ProgressBar
 
 np.set_printoptions(precision=3, suppress=True)
-# Programs vmapped over many runs compile about twice as fast at LLVM's optimisation level 1, and run
-# as fast; "Sixteen seeds at once" below shows the measurement.
+# Programs vmapped over many runs compile about twice as fast at LLVM's
+# optimisation level 1, and run as fast; "Sixteen seeds at once" below shows the
+# measurement.
 QUICK_COMPILE = {"xla_backend_optimization_level": 1}
 
 # %% [markdown]
@@ -564,8 +565,9 @@ plt.show()
 final = np.nanmean(curves[:, -20:], axis=1)
 print("final mean return per seed (last 20 updates):", final.round(1))
 print(f"seeds at 475 or more: {(final >= 475).sum()} of {NUM_SEEDS}")
-# 80 of 80 runs solved when this configuration was chosen: the rate is at least 0.96 (95 %
-# confidence), and at that rate 14 or more of 16 happens 98 % of the time, on any machine.
+# 80 of 80 runs solved when this configuration was chosen: the rate is at least
+# 0.96 (95 % confidence), and at that rate 14 or more of 16 happens 98 % of the
+# time, on any machine.
 assert (
     final >= 475
 ).sum() >= 14, "PPO should solve CartPole on at least 14 of 16 seeds"
@@ -613,7 +615,8 @@ ablations = train_ablations(keys, runs)
 ablation_curves = np.asarray(ablations.mean_returns).reshape(
     len(variants), SEEDS_EACH, -1
 )
-# One number per run (the mean return over its last 20 updates), then an interval over the 8 seeds.
+# One number per run (the mean return over its last 20 updates), then an
+# interval over the 8 seeds.
 interval_of = {
     name: stats.mean_interval(np.nanmean(curves_of_variant[:, -20:], axis=1))
     for name, curves_of_variant in zip(variants, ablation_curves)
