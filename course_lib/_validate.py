@@ -93,9 +93,12 @@ def check(ok: Any, message: str, value: Any, error: type[Exception] = ValueError
 
     @guarded.def_vmap
     def batched(axis_size: int, in_batched: list[bool], ok: jax.Array, value: jax.Array):
-        # The batch axis is an ordinary axis here: reduce over it, so one cond guards the whole batch.
+        # The batch axis is an ordinary axis here: one cond guards the whole batch. Call guarded again,
+        # not the cond itself, so that an outer vmap (seeds around a batch of transitions, say) batches it
+        # by this rule too; a plain cond under an outer vmap would run its callback once per element,
+        # unrolled, and compile time would grow with the batch.
         del axis_size
-        _in_compiled(message, error, ok, value)
+        guarded(ok, value)
         return ok, in_batched[0]
 
     guarded(ok, value)
