@@ -143,7 +143,8 @@ def test_double_dqn_target_uses_the_online_argmax_and_the_target_value():
         ({"learning_starts": 4}, "learning_starts must be >= batch_size"),
         ({"eval_every": 7}, "eval_every must be 0 or divide num_steps"),
         ({"loss": "l1"}, "loss must be one of"),
-        ({"tau": 1.5}, "tau must lie in \\[0, 1\\]"),
+        ({"tau": 1.5}, "tau must lie in \\(0, 1\\]"),
+        ({"tau": 0.0}, "tau must lie in \\(0, 1\\]"),  # a target that never moves
         ({"gamma": -0.1}, "gamma must lie in \\[0, 1\\]"),
     ],
 )
