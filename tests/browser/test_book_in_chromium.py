@@ -190,8 +190,12 @@ def test_chapter_page(chapter, browser, opened, site):
     learner = json.loads(chapter_texts(ROOT / "solutions" / f"{chapter}.py")[1][".ipynb"])
     assert cells(json.loads(downloaded)) == cells(learner), "the download is the learner's notebook"
     assert "BEGIN SOLUTION" not in downloaded.decode() and "YOUR CODE HERE" in downloaded.decode()
-    # ...and the header offers no other notebook (the book page's has the answers inline).
-    assert not browser.find_elements(By.CSS_SELECTOR, "a[href$='.ipynb']:not(.download)")
+    # ...and the header offers no other notebook (the book page's has the answers inline): the only
+    # other notebook links are the launch buttons, which open the learner's chapter in Binder or Colab.
+    others = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "a[href$='.ipynb']:not(.download)")]
+    launches = [href for href in others if href.startswith(("https://mybinder.org/", "https://colab.research.google.com/"))]
+    assert others == launches, f"notebook links other than the download and the launch buttons: {others}"
+    assert all(href.endswith(f"chapters/{chapter}.ipynb") for href in launches), f"a launch button opens another notebook: {launches}"
 
 
 def test_widget_is_shown_as_its_figure_with_a_pointer_to_the_lab(browser, opened):
