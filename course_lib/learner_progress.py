@@ -385,13 +385,26 @@ def _run(cells: list[Cell], exercises: list[Exercise], timeout: float) -> tuple[
     return results, problem
 
 
-def check_chapter(path: Path, timeout: float = TIMEOUT_SECONDS, cache: VerdictCache | None = None) -> list[Row]:
-    """The rows of one chapter file. An exercise still holding its placeholder is "not started" without
-    running; one whose code is unchanged since the last run keeps its verdict; the others run in one
-    subprocess, which runs only what their checks need."""
+@dataclass
+class ChapterPlan:
+    """What one chapter file needs: its cells, its exercises, the verdicts known without running, and
+    the exercises left to run."""
+
+    stem: str
+    cells: list[Cell]
+    exercises: list[Exercise]
+    known: dict[int, Row]
+    to_run: list[Exercise]
+
+
+def plan_chapter(path: Path, cache: VerdictCache) -> ChapterPlan:
+    """Read one chapter file and sort its exercises. An exercise still holding its placeholder is
+    "not started" without running; one whose code is unchanged since the last run keeps its verdict.
+    This reads code with ``ast``, so call it from one thread only: in CPython 3.11 the AST constructor
+    keeps one recursion counter per interpreter, and two threads parsing at once fail at random with
+    "SystemError: AST constructor recursion depth mismatch" (python/cpython#106905). It happened in CI."""
     stem = path.stem
     cells, exercises = chapter_plan(code_cells(path), f"ch{stem[:2]}")
-    cache = cache or VerdictCache(None)
     known: dict[int, Row] = {}
     to_run = []
     for number, exercise in enumerate(exercises):
@@ -403,14 +416,26 @@ def check_chapter(path: Path, timeout: float = TIMEOUT_SECONDS, cache: VerdictCa
             known[number] = row
         else:
             to_run.append(exercise)
-    results, problem = _run(cells, to_run, timeout) if to_run else ({}, "")
-    rows = _rows_for(stem, cells, exercises, results, problem)
-    for number, exercise in enumerate(exercises):
-        if number in known:
-            rows[number] = known[number]
-        elif exercise in to_run:
-            cache.put(cache.key(cells, exercise), rows[number])
+    return ChapterPlan(stem=stem, cells=cells, exercises=exercises, known=known, to_run=to_run)
+
+
+def run_plan(plan: ChapterPlan, timeout: float, cache: VerdictCache) -> list[Row]:
+    """The rows of one planned chapter: the exercises left to run run in one subprocess, which runs only
+    what their checks need. Safe to call from several threads (no ``ast`` here)."""
+    results, problem = _run(plan.cells, plan.to_run, timeout) if plan.to_run else ({}, "")
+    rows = _rows_for(plan.stem, plan.cells, plan.exercises, results, problem)
+    for number, exercise in enumerate(plan.exercises):
+        if number in plan.known:
+            rows[number] = plan.known[number]
+        elif exercise in plan.to_run:
+            cache.put(cache.key(plan.cells, exercise), rows[number])
     return rows
+
+
+def check_chapter(path: Path, timeout: float = TIMEOUT_SECONDS, cache: VerdictCache | None = None) -> list[Row]:
+    """The rows of one chapter file (see ``plan_chapter`` and ``run_plan``)."""
+    cache = cache or VerdictCache(None)
+    return run_plan(plan_chapter(path, cache), timeout, cache)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -427,8 +452,9 @@ def progress(
         raise FileNotFoundError(f"no chapters (NN_name.py or .ipynb) in {chapters}")
     files = [latest_copy(chapters, stem) for stem in stems]
     verdicts = VerdictCache(cache)
+    plans = [plan_chapter(path, verdicts) for path in files]  # ast in this thread only
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        per_chapter = list(pool.map(lambda path: check_chapter(path, timeout, verdicts), files))
+        per_chapter = list(pool.map(lambda plan: run_plan(plan, timeout, verdicts), plans))
     verdicts.save()
     return [row for rows in per_chapter for row in rows], files
 

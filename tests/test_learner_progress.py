@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -74,8 +75,7 @@ def test_the_table_of_a_clone_with_two_right_one_wrong(clone: Path, tmp_path: Pa
         cwd=tmp_path,
         check=True,
     )
-    seconds = time.perf_counter() - start
-    print(finished.stdout, f"measured: {seconds:.1f} s")
+    print(finished.stdout, f"measured: {time.perf_counter() - start:.1f} s (timed by make bench, not here)")
     rows = {
         line.split()[1]: line
         for line in finished.stdout.splitlines()
@@ -89,7 +89,6 @@ def test_the_table_of_a_clone_with_two_right_one_wrong(clone: Path, tmp_path: Pa
     assert "epsilon" in hint, "the wrong answer's row carries the check's hint"
     assert "Total: 2 of 14 exercises correct, 1 not yet, 11 not started." in finished.stdout
     assert snapshot(clone) == before, "make progress changed a learner's file"
-    assert seconds < 60
 
 
 def test_the_newer_copy_is_the_learners(clone: Path) -> None:
@@ -176,12 +175,35 @@ def test_a_verdict_is_reused_while_its_code_is_unchanged(clone: Path, tmp_path: 
     assert cache.key(cells, wrong) not in cache.entries
 
 
-def test_untouched_chapters_are_read_without_running_anything(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """A fresh clone: every exercise not started, decided by reading (no subprocess), in about a second."""
+def test_untouched_chapters_are_read_without_running_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh clone: every exercise not started, decided by reading alone (no subprocess runs)."""
     subprocess.run([sys.executable, "-m", "tools.make_chapters", "--fresh", str(tmp_path)], check=True, cwd=ROOT)
-    start = time.perf_counter()
+
+    def no_run(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an untouched chapter started a subprocess")
+
+    monkeypatch.setattr(learner_progress, "_run", no_run)
     assert learner_progress.main([str(tmp_path), "--cache", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
     assert "Total: 0 of 14 exercises correct, 0 not yet, 14 not started." in printed
-    assert time.perf_counter() - start < 10
     assert learner_progress.main([str(tmp_path / "missing")]) == 2
+
+
+def test_chapters_are_parsed_in_one_thread_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ast` is not thread-safe in CPython 3.11 (python/cpython#106905): parsing two chapters at once
+    failed CI with "AST constructor recursion depth mismatch". Every parse must happen in the caller's
+    thread; only the subprocesses run side by side."""
+    subprocess.run([sys.executable, "-m", "tools.make_chapters", "--fresh", str(tmp_path)], check=True, cwd=ROOT)
+    threads = set()
+    real_parse = learner_progress.ast.parse
+
+    def recording_parse(*args: object, **kwargs: object) -> object:
+        threads.add(threading.get_ident())
+        return real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(learner_progress.ast, "parse", recording_parse)
+    rows, files = learner_progress.progress(tmp_path, jobs=2)
+    assert len(files) >= 7 and len(rows) == 14
+    assert threads == {threading.get_ident()}
