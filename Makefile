@@ -28,7 +28,7 @@ help:
 	@echo "make book      set up .venv if needed, then build the static site in jupyter_book/_build/html"
 	@echo "make test-browser  build the book, then check every chapter page in headless Chromium (needs Debian's chromium, chromium-driver)"
 	@echo "make vendor    fetch the book's MathJax from the npm registry at its pinned version (needs npm; the files are committed)"
-	@echo "make bench     measure the course's code against gymnax, gymnasium and Python loops (~5 min)"
+	@echo "make bench     measure the course's code against gymnax, gymnasium and Python loops, and time every chapter (~20 min)"
 	@echo "make lab       JupyterLab on the chapters (.py files open as notebooks)"
 	@echo "make progress  check every exercise in your chapters/ and print a table (changes none of your files)"
 	@echo "make chapters  regenerate chapters/ from solutions/ (skips a chapter you edited; ARGS=--force backs it up first)"

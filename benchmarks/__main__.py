@@ -2,7 +2,8 @@
 ``results.json``, ``results.md`` and ``results.png`` to DIR, and the book's appendix page to --book.
 
 --quick runs tiny sizes in well under a minute; its numbers mean nothing, it only proves the pipeline
-(``make test`` runs it). A full run takes about five minutes on 2 cores.
+(``make test`` runs it). A full run takes about 20 minutes on 2 cores, 15 of them running every chapter
+twice (``--no-chapters`` skips that).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import os
 import platform
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import jax
 
-from benchmarks import agents, envs, report
+from benchmarks import agents, chapters, envs, report
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = {"sizes": (1, 64, 1024, 16384), "total_steps": 2_000_000, "python_steps": 50_000}
@@ -37,13 +39,27 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-def measure(quick: bool, repeats: int) -> dict[str, Any]:
+def instruction_set() -> str:
+    """The widest vector instruction set XLA compiles for here: the CPU's, unless XLA_FLAGS caps it."""
+    flags = ""
+    try:
+        flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")), "")
+    except OSError:
+        pass
+    words = set(flags.split())
+    cpu = "AVX-512" if "avx512f" in words else "AVX2" if "avx2" in words else "AVX" if "avx" in words else platform.machine()
+    capped = [flag.split("=", 1)[1] for flag in os.environ.get("XLA_FLAGS", "").split() if flag.startswith("--xla_cpu_max_isa=")]
+    return f"{capped[-1]} (capped by XLA_FLAGS; the CPU has {cpu})" if capped else cpu
+
+
+def measure(quick: bool, repeats: int, scratch: Path, with_chapters: bool = True) -> dict[str, Any]:
     sizes = QUICK if quick else FULL
     started = time.perf_counter()
     results: dict[str, Any] = {
         "meta": {
             "date": datetime.date.today().isoformat(),
             "cpu": cpu_name(),
+            "isa": instruction_set(),
             "cores": os.cpu_count(),
             "python": platform.python_version(),
             "jax": jax.__version__,
@@ -58,6 +74,9 @@ def measure(quick: bool, repeats: int) -> dict[str, Any]:
     results["dqn"] = agents.run_dqn(quick, repeats)
     print("PPO ...", flush=True)
     results["ppo"] = agents.run_ppo(quick, repeats)
+    if with_chapters:
+        print("chapters, each twice (empty compilation cache, then filled) ...", flush=True)
+        results["chapters"] = chapters.run(chapters.chapter_paths(quick, scratch))
     results["targets"] = report.targets(results)
     results["seconds"] = time.perf_counter() - started
     return results
@@ -70,8 +89,9 @@ BOOK_PAGE = """\
 
 A learner takes this course partly because everything trains in seconds on a laptop. This page holds
 that claim to numbers: the course's CartPole against gymnax and gymnasium, its DQN against the same DQN
-written as a Python loop over gymnasium, and its PPO against PureJaxRL's measured throughput. Every
-comparison below except PureJaxRL's is measured in the same run, so the ratios hold when the machine's
+written as a Python loop over gymnasium, the time DQN takes to solve CartPole over 8 seeds, and every
+chapter's run time with and without the compilation cache. Every comparison below is measured in the
+same run, so the ratios hold when the machine's
 speed drifts (on the shared machines this course is developed on, by up to 20 % between runs). Where a
 target is missed, the table says so.
 
@@ -97,7 +117,11 @@ target is missed, the table says so.
   matrix products and per-operation overhead; one core runs them as fast as two, and `vmap` over 16
   seeds costs nearly 16 times one seed.
 
-Reproduce with `make bench` (about five minutes). It installs the optional `bench` extra (gymnax) first.
+PureJaxRL's code cannot ship with the course, so PPO's ratio to it is measured outside the project,
+side by side on one machine (see the speed issue's closing note), never against a figure from another
+machine.
+
+Reproduce with `make bench` (about 20 minutes). It installs the optional `bench` extra (gymnax) first.
 """
 
 
@@ -120,10 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per figure; the median is reported (>= 3)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks", help="where results.json/.md/.png go")
     parser.add_argument("--book", type=Path, default=None, help="also write the book's appendix page here")
+    parser.add_argument("--no-chapters", action="store_true", help="skip running every chapter twice (~15 min)")
     args = parser.parse_args(argv)
     if args.repeats < 3:
         parser.error(f"--repeats must be at least 3 (each figure is a median), got {args.repeats}")
-    results = measure(args.quick, args.repeats)
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        results = measure(args.quick, args.repeats, Path(scratch), with_chapters=not args.no_chapters)
     write(results, args.out, args.book)
     print(report.markdown(results))
     missed = [target["name"] for target in results["targets"] if not target["met"]]

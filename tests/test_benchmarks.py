@@ -43,10 +43,19 @@ def test_quick_mode_writes_results_a_table_a_plot_and_the_book_page(quick_run):
         assert run["first_call"] >= run["compile"], "the first call includes compiling"
         assert run["steps_per_second_with_compile"] < run["steps_per_second"]
     assert results["ppo"]["many_seeds"]["seeds"] == 2
+    solve = results["dqn"]["time_to_475"]
+    assert [row["seed"] for row in solve["seeds"]] == [0, 1] and solve["solved"] <= 2
+    assert all(positive(row["run_seconds"]) for row in solve["seeds"])
+    (chapter,) = results["chapters"]
+    assert chapter["chapter"] == "00_quick" and positive(chapter["first_run"]) and positive(chapter["second_run"])
+    assert positive(chapter["first_run_compile"]), "the kernel reported JAX's compile events"
+    assert results["meta"]["isa"]
     for target in results["targets"]:
-        assert isinstance(target["met"], bool) and positive(target["measured"]) and positive(target["target"])
+        assert isinstance(target["met"], bool) and positive(target["target"])
+        assert target["measured"] is None or positive(target["measured"]) or target["unit"] == "seeds"
     table = (out / "results-quick.md").read_text()
     assert "QUICK MODE" in table and "| 1 |" in table and "| 8 |" in table and "DQN article" in table
+    assert "PureJaxRL's own code" not in table and "| 00_quick |" in table and "XLA compiling for" in table
     assert (out / "results-quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (book / "benchmarks.md").read_text()
     assert page.startswith("# Appendix: benchmarks") and "![Benchmark results](benchmarks.png)" in page
@@ -72,26 +81,46 @@ def test_time_to_threshold():
     assert agents.time_to_threshold(np.array([1.0]), 5, {"compile": 1.0, "steady": 1.0})["reached"] is False
 
 
-def fake_results(course_rate: float, gymnax_rate: float | None, dqn_rate: float, ppo_rate: float, compile_s: float):
-    rows = [{"implementation": "course_lib", "num_envs": 64, "steps_per_second": course_rate}]
+def fake_results(course_rate: float, gymnax_rate: float | None, dqn_rate: float, solved: int, median: float | None,
+                 compile_s: float, chapter: tuple[float, float]) -> dict:  # fmt: skip
+    rows = [{"implementation": "course_lib", "num_envs": 1024, "steps_per_second": course_rate}]
     if gymnax_rate is not None:
-        rows.append({"implementation": "gymnax", "num_envs": 64, "steps_per_second": gymnax_rate})
+        rows.append({"implementation": "gymnax", "num_envs": 1024, "steps_per_second": gymnax_rate})
+    seeds = [{"seed": seed} for seed in range(8)]
     return {
         "environments": {"rows": rows},
-        "dqn": {"article": {"scan": {"steps_per_second": dqn_rate}}},
-        "ppo": {"one_seed": {"steps_per_second": ppo_rate, "compile": compile_s}},
-    }
+        "dqn": {
+            "article": {"scan": {"steps_per_second": dqn_rate}},
+            "time_to_475": {"seeds": seeds, "solved": solved, "median_steady_seconds": median,
+                            "median_first_call_seconds": None if median is None else median + 2.5},
+        },
+        "ppo": {"one_seed": {"compile": compile_s}},
+        "chapters": [{"chapter": "05_dqn_on_cartpole", "first_run": chapter[0], "second_run": chapter[1], "budget": 60.0}],
+    }  # fmt: skip
 
 
 def test_targets_are_met_or_missed_as_the_issue_says():
-    met = report.targets(fake_results(3e6, 2e6, 25_000, 150_000, 3.0))
-    assert [t["met"] for t in met] == [True, True, True, True]
-    missed = report.targets(fake_results(1e6, 2e6, 12_000, 100_000, 4.5))
-    assert [t["met"] for t in missed] == [False, False, False, False]
-    assert missed[1]["target"] == 20_000 and missed[2]["target"] == pytest.approx(1.2 * 88.8e3)
-    assert missed[3]["target"] == 4.0
-    without_gymnax = report.targets(fake_results(1.5e6, None, 25_000, 150_000, 3.0))
-    assert without_gymnax[0]["target"] == report.GYMNAX_ANCHOR[64] and "anchor" in without_gymnax[0]["name"]
+    met = report.targets(fake_results(2.1e6, 1e6, 25_000, 8, 0.4, 3.0, (50.0, 20.0)))
+    assert [t["met"] for t in met] == [True] * 8, met
+    missed = report.targets(fake_results(1.9e6, 1e6, 12_000, 7, None, 3.5, (70.0, 40.0)))
+    assert [t["met"] for t in missed] == [False] * 8, missed
+    by_name = {t["name"]: t for t in missed}
+    assert by_name["CartPole, 1,024 envs: course_lib / gymnax, same run"]["target"] == 2.0, "2x gymnax from 1,024 envs"
+    assert by_name["DQN, article configuration, steady"]["target"] == 20_000
+    assert by_name["DQN time to 475, median over seeds, steady"]["measured"] is None, "7 of 8 solved: no median"
+    assert missed[-1]["measured"] == pytest.approx(40 / 70)
+    # a 1-env row needs only gymnax's speed; an unmeasured comparison is never met and never borrowed
+    assert report.gymnax_factor(1) == 1.0 and report.gymnax_factor(64) == 1.0 and report.gymnax_factor(16_384) == 2.0
+    without_gymnax = report.targets(fake_results(3e6, None, 25_000, 8, 0.4, 3.0, (50.0, 20.0)))
+    assert without_gymnax[0]["measured"] is None and without_gymnax[0]["met"] is False
+    assert "not measured" in report.formatted(None, "x")
+
+
+def test_the_report_names_the_instruction_set(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_max_isa=AVX")
+    assert bench.instruction_set().startswith("AVX (capped by XLA_FLAGS")
+    monkeypatch.delenv("XLA_FLAGS")
+    assert "capped" not in bench.instruction_set()
 
 
 def test_bench_refuses_fewer_than_three_repeats(capsys):
