@@ -17,6 +17,8 @@ import haiku as hk
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
+from jax.custom_batching import custom_vmap
 
 from course_lib import _validate
 
@@ -78,6 +80,44 @@ def make_q_network(
     return _checked_inputs(hk.without_apply_rng(hk.transform(forward)), _first_of("q_network/~/linear_0"))
 
 
+@custom_vmap
+def _qr(matrix: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``jnp.linalg.qr`` of one matrix; under ``vmap``, one LAPACK call per matrix (``lax.map``).
+
+    Why: jaxlib 0.10.2's CPU QR kernel splits a batch of matrices (above 200,000 FLOPs, so two
+    64x64 ones) into tasks on XLA's intra-op thread pool and blocks until they finish. Keys sharded
+    across devices run one program per device on that pool (one thread per core): on 2 cores both
+    threads ended up waiting for tasks that no free thread could run, and ``jit(vmap(train))`` over
+    sharded keys hung for ever. A batch of one matrix runs in the calling thread. The numbers are
+    the same: LAPACK factorises each matrix alone either way."""
+    q, r = jnp.linalg.qr(matrix)
+    return q, r
+
+
+@_qr.def_vmap
+def _qr_batched(axis_size: int, in_batched: list[bool], matrix: jax.Array):
+    del axis_size
+    if not in_batched[0]:
+        return _qr(matrix), (False, False)
+    return lax.map(_qr, matrix), (True, True)  # _qr again, so an outer vmap maps it the same way
+
+
+class _Orthogonal(hk.initializers.Initializer):
+    """Haiku's ``Orthogonal(scale)`` for a ``Linear`` layer's ``(fan_in, fan_out)`` weights, bit for bit,
+    with the QR of :func:`_qr` (safe when ``vmap``-ed over keys sharded across devices)."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def __call__(self, shape: Sequence[int], dtype) -> jax.Array:
+        fan_in, fan_out = shape
+        tall = (max(fan_in, fan_out), min(fan_in, fan_out))
+        q, r = _qr(jax.random.normal(hk.next_rng_key(), tall, dtype))
+        q = q * jnp.sign(jnp.diag(r))  # a uniformly random orthogonal matrix, not one biased by QR's signs
+        weights = q if fan_in > fan_out else q.T  # (fan_in, fan_out)
+        return lax.convert_element_type(self.scale, dtype) * weights
+
+
 def make_actor_critic(
     num_actions: int, hidden_sizes: Sequence[int] = (64, 64), activation: str = "tanh"
 ) -> hk.Transformed:
@@ -92,7 +132,7 @@ def make_actor_critic(
     act = _activation(activation)
 
     def dense(size: int, scale: float, name: str) -> hk.Linear:
-        return hk.Linear(size, w_init=hk.initializers.Orthogonal(scale), b_init=jnp.zeros, name=name)
+        return hk.Linear(size, w_init=_Orthogonal(scale), b_init=jnp.zeros, name=name)
 
     def forward(obs: jax.Array) -> tuple[jax.Array, jax.Array]:
         policy, value = obs, obs
