@@ -20,3 +20,13 @@ def test_the_tuned_configuration_solves_cartpole_on_new_seeds():
     # Solved: the kept parameters average >= 475 over 20 greedy episodes they were not selected on.
     assert (fresh >= 475).sum() >= 5, f"greedy returns of the kept parameters: {fresh}"
     assert np.all(np.asarray(results.best_return) <= 500)
+
+
+def test_the_fast_configuration_reaches_475_on_new_seeds():
+    """FAST_CONFIG (8 environments side by side): the sweep that chose it and make bench use keys 0 to 7;
+    here 8 other seeds. Measured on this machine: 8 of 8 reached a greedy mean of 475 on keys 0 to 7, 6 of
+    8 on these (best means 197 and 472 for the other two): about 85 % of seeds. At 85 %, fewer than 3
+    of 8 happens once in about 4,000 runs (binomial), whatever the CPU; fewer means it broke."""
+    results = jax.jit(jax.vmap(dqn.make_train(dqn.FAST_CONFIG)))(jax.random.split(jax.random.key(1), 8))
+    best = np.asarray(results.best_return)
+    assert (best >= 475).sum() >= 3, f"best greedy means: {best}"

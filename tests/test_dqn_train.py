@@ -151,3 +151,78 @@ def test_double_dqn_target_uses_the_online_argmax_and_the_target_value():
 def test_bad_configs_are_named(changes, message):
     with pytest.raises(ValueError, match=message):
         dqn.DQNConfig(**{**TINY.__dict__, **changes})
+
+
+# --- Several environments side by side (config.num_envs > 1). -----------------------------------------
+
+VECTOR = dqn.DQNConfig(
+    num_steps=320, num_envs=4, buffer_size=512, batch_size=8, learning_starts=16, train_every=2,
+    target_update_period=40, eval_every=160, eval_episodes=2, epsilon_decay_steps=100,
+)  # fmt: skip
+
+
+def run_vector_steps(config, num_steps, seed=0):
+    parts = dqn.make_parts(config)
+    state = dqn.init_state(parts, jax.random.key(seed))
+    step = jax.jit(functools.partial(dqn.vector_train_step, parts))
+    states, metrics = [state], []
+    for key in jax.random.split(jax.random.key(seed + 1), num_steps):
+        state, m = step(state, key)
+        states.append(state)
+        metrics.append(m)
+    return parts, states, jax.tree.map(lambda *xs: jnp.stack(xs), *metrics)
+
+
+def test_several_environments_store_every_transition_and_keep_the_replay_ratio():
+    parts, states, metrics = run_vector_steps(VECTOR, 10)
+    assert states[0].obs.shape == (4, 4) and states[0].episode_return.shape == (4,)
+    assert [int(s.step) for s in states] == [4 * i for i in range(11)]
+    assert [int(s.buffer.size) for s in states] == [4 * i for i in range(11)]
+    # Each stored transition starts from the observation its environment was in.
+    stored = np.asarray(states[3].buffer.data.obs[8:12])
+    np.testing.assert_array_equal(stored, np.asarray(states[2].obs))
+    # train_every 2 with 4 environments: 2 updates per training step once step >= learning_starts (16),
+    # so the parameters move exactly from the step that reaches 16 on, and the Adam count says 2 each.
+    adam_counts = [int(s.opt_state[1][0].count) for s in states]
+    assert adam_counts == [0, 0, 0, 0, 2, 4, 6, 8, 10, 12, 14], adam_counts
+    assert np.all(np.asarray(metrics.loss)[:3] == 0) and np.all(np.asarray(metrics.loss)[3:, -1] > 0)
+    assert np.all(np.asarray(metrics.loss)[:, :-1] == 0), "the step's loss sits at its last environment only"
+    # The target is copied when the step count reaches a multiple of 40 (step 40 = training step 10).
+    for before, after in zip(states[:-1], states[1:]):
+        copied = int(after.step) % 40 == 0
+        same = all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(after.target_params), jax.tree.leaves(after.params)))
+        kept = all(np.array_equal(a, b) for a, b in zip(jax.tree.leaves(after.target_params), jax.tree.leaves(before.target_params)))
+        assert same if copied else kept
+
+
+def test_fewer_updates_than_environments_run_every_few_steps():
+    config = dqn.DQNConfig(**{**VECTOR.__dict__, "train_every": 8})  # one update every other training step
+    _, states, _ = run_vector_steps(config, 8)
+    assert [int(s.opt_state[1][0].count) for s in states] == [0, 0, 0, 0, 1, 1, 2, 2, 3]
+    assert config.updates_per_step == 1 and VECTOR.updates_per_step == 2
+
+
+def test_make_train_with_several_environments_reports_per_environment_step():
+    result = jax.jit(dqn.make_train(VECTOR))(jax.random.key(0))
+    assert result.steps.done.shape == (320,) and result.steps.loss.shape == (320,)
+    assert result.eval_returns.shape == (2,)
+    again = jax.jit(dqn.make_train(VECTOR))(jax.random.key(0))
+    np.testing.assert_array_equal(np.asarray(result.steps.episode_return), np.asarray(again.steps.episode_return))
+    # Every finished episode is one of CartPole's: at least 8 steps (the pole cannot fall sooner).
+    returns = np.asarray(result.steps.episode_return)[np.asarray(result.steps.done)]
+    assert returns.size > 4 and returns.min() >= 8
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"num_steps": 322, "eval_every": 0}, "num_steps must be a multiple of num_envs"),
+        ({"target_update_period": 42}, "target_update_period must be a multiple of num_envs"),
+        ({"eval_every": 161, "num_steps": 322 * 4}, "multiple of num_envs"),
+        ({"train_every": 3}, "train_every \\(3\\) and num_envs \\(4\\) must divide one another"),
+        ({"num_envs": 0}, "num_envs must be a whole number"),
+    ],
+)
+def test_bad_vector_configs_are_named(changes, message):
+    with pytest.raises(ValueError, match=message):
+        dqn.DQNConfig(**{**VECTOR.__dict__, **changes})
