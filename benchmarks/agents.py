@@ -19,6 +19,7 @@ import numpy as np
 
 from benchmarks.measure import measure_jitted
 from course_lib.agents import dqn, dqn_python_loop, ppo
+from course_lib.compile_options import QUICK_COMPILE
 from course_lib.curves import first_at_least, trailing_mean
 
 THRESHOLD = 475.0
@@ -71,7 +72,7 @@ def dqn_time_to_solve(config: dqn.DQNConfig, seeds: range, train_fn: Any = None)
     first reaches 475, in steps and wall time, and the median over seeds. One compiled program serves
     every seed; each seed's run is timed once after a warm-up call (the spread over seeds is the noise
     that matters here, not the spread over repeats)."""
-    train = jax.jit(train_fn or dqn.make_train(config))
+    train = jax.jit(train_fn or dqn.make_train(config), compiler_options=QUICK_COMPILE)  # as chapter 05 does
     start = time.perf_counter()
     compiled = train.lower(jax.random.key(0)).compile()
     compile_seconds = time.perf_counter() - start
