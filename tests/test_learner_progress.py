@@ -81,13 +81,13 @@ def test_the_table_of_a_clone_with_two_right_one_wrong(clone: Path, tmp_path: Pa
         for line in finished.stdout.splitlines()
         if line[:2].isdigit() and len(line.split()) > 2 and line.split()[1][0].isdigit()
     }
-    assert len(rows) == 14, finished.stdout
+    assert len(rows) == 16, finished.stdout
     assert "✅ correct" in rows["0.1"] and "✅ correct" in rows["1.2"]
     assert "❌ not yet" in rows["3.3"]
-    assert finished.stdout.count("⏳ not started") == 11
+    assert finished.stdout.count("⏳ not started") == 13
     hint = finished.stdout.split(rows["3.3"])[1].split("\n03_")[0]
     assert "epsilon" in hint, "the wrong answer's row carries the check's hint"
-    assert "Total: 2 of 14 exercises correct, 1 not yet, 11 not started." in finished.stdout
+    assert "Total: 2 of 16 exercises correct, 1 not yet, 13 not started." in finished.stdout
     assert snapshot(clone) == before, "make progress changed a learner's file"
 
 
@@ -187,7 +187,7 @@ def test_untouched_chapters_are_read_without_running_anything(
     monkeypatch.setattr(learner_progress, "_run", no_run)
     assert learner_progress.main([str(tmp_path), "--cache", str(tmp_path / "cache")]) == 0
     printed = capsys.readouterr().out
-    assert "Total: 0 of 14 exercises correct, 0 not yet, 14 not started." in printed
+    assert "Total: 0 of 16 exercises correct, 0 not yet, 16 not started." in printed
     assert learner_progress.main([str(tmp_path / "missing")]) == 2
 
 
@@ -205,5 +205,5 @@ def test_chapters_are_parsed_in_one_thread_only(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(learner_progress.ast, "parse", recording_parse)
     rows, files = learner_progress.progress(tmp_path, jobs=2)
-    assert len(files) >= 7 and len(rows) == 14
+    assert len(files) >= 8 and len(rows) == 16
     assert threads == {threading.get_ident()}
