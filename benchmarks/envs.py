@@ -2,7 +2,8 @@
 
 The JAX environments (course_lib's, gymnax's) run the same loop: one ``lax.scan`` over time of a
 ``vmap`` over environments, one key split per step for the actions and one per environment for the
-step, compiled once. gymnasium runs as a learner would use it: one environment in a Python loop, or
+step, compiled once. course_lib's ``AutoReset.step_batch`` runs it too with one key per step for the
+whole batch, the design meant for many environments. gymnasium runs as a learner would use it: one environment in a Python loop, or
 ``gymnasium.make_vec`` (``vector_entry_point``: CartPole's own NumPy-vectorised implementation).
 """
 
@@ -53,6 +54,27 @@ def scan_of_vmap(reset: Callable, step: Callable, num_envs: int, num_steps: int)
 def course_lib_run(num_envs: int, num_steps: int) -> Callable[[jax.Array], jax.Array]:
     env = auto_reset(CartPole())
     return scan_of_vmap(env.reset, env.step, num_envs, num_steps)
+
+
+def course_lib_batched_run(num_envs: int, num_steps: int) -> Callable[[jax.Array], jax.Array]:
+    """The same loop with ``AutoReset.step_batch``: one key per step for the whole batch (the actions'
+    key as in :func:`scan_of_vmap`), and every restart drawn from it at once."""
+    env = auto_reset(CartPole())
+
+    def run(key: jax.Array) -> tuple[jax.Array, jax.Array]:
+        reset_key, loop_key = jax.random.split(key)
+        _, states = env.env.reset_batch(reset_key, num_envs)
+
+        def one_step(states: Any, key: jax.Array) -> tuple[Any, tuple[jax.Array, jax.Array]]:
+            action_key, step_key = jax.random.split(key)
+            actions = jax.random.randint(action_key, (num_envs,), 0, NUM_ACTIONS)
+            obs, states, reward, *_ = env.step_batch(step_key, states, actions)
+            return states, (reward.sum(), obs.sum())
+
+        _, (rewards, observations) = jax.lax.scan(one_step, states, jax.random.split(loop_key, num_steps))
+        return rewards.sum(), observations.sum()
+
+    return run
 
 
 def gymnax_available() -> bool:
@@ -129,6 +151,8 @@ def run(sizes: tuple[int, ...], total_steps: int, python_steps: int, repeats: in
         num_steps = steps_for(num_envs, total_steps, 10)
         rows.append({"implementation": "course_lib", "num_envs": num_envs,
                      **jax_throughput(course_lib_run, num_envs, num_steps, repeats)})  # fmt: skip
+        rows.append({"implementation": "course_lib step_batch", "num_envs": num_envs,
+                     **jax_throughput(course_lib_batched_run, num_envs, num_steps, repeats)})  # fmt: skip
         if gymnax_available():
             rows.append({"implementation": "gymnax", "num_envs": num_envs,
                          **jax_throughput(gymnax_run, num_envs, num_steps, repeats)})  # fmt: skip

@@ -38,12 +38,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     two figures from this run; a comparison that could not run here is shown unmeasured, never filled in
     from another machine."""
     out = []
-    ours, gymnax = env_rows(results, "course_lib"), env_rows(results, "gymnax")
+    ours, gymnax = env_rows(results, "course_lib step_batch") or env_rows(results, "course_lib"), env_rows(results, "gymnax")
     for num_envs, row in sorted(ours.items()):
         other = gymnax.get(num_envs)
         ratio = row["steps_per_second"] / other["steps_per_second"] if other else None
         envs = f"{num_envs:,} env{'s' if num_envs > 1 else ''}"
-        out.append(_target(f"CartPole, {envs}: course_lib / gymnax, same run", ratio, gymnax_factor(num_envs), "x"))
+        out.append(_target(f"CartPole, {envs}: course_lib (step_batch) / gymnax, same run", ratio,
+                           gymnax_factor(num_envs), "x"))  # fmt: skip
     dqn = results["dqn"]
     solve = dqn["time_to_475"]
     seeds = len(solve["seeds"])
@@ -132,16 +133,19 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "**CartPole, random actions, steps per second** (auto-reset; JAX: `jit` of `lax.scan` over `vmap`)",
         "",
-        "| environments | course_lib | gymnax | gymnasium `make_vec` | course_lib / gymnax | compile (course_lib) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| environments | course_lib `vmap(step)` | course_lib `step_batch` | gymnax | gymnasium `make_vec` "
+        "| `step_batch` / gymnax | compile (`step_batch`) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    batched = env_rows(results, "course_lib step_batch")
     for num_envs, row in sorted(ours.items()):
-        other = gymnax.get(num_envs)
-        ratio = f"{row['steps_per_second'] / other['steps_per_second']:.2f}x" if other else "-"
+        other, fast = gymnax.get(num_envs), batched.get(num_envs, row)
+        ratio = f"{fast['steps_per_second'] / other['steps_per_second']:.2f}x" if other else "-"
         lines.append(
-            f"| {num_envs:,} | {rate(row['steps_per_second'])} | {rate(other['steps_per_second']) if other else '-'} "
+            f"| {num_envs:,} | {rate(row['steps_per_second'])} | {rate(fast['steps_per_second'])} "
+            f"| {rate(other['steps_per_second']) if other else '-'} "
             f"| {rate(vector[num_envs]['steps_per_second']) if num_envs in vector else '-'} | {ratio} "
-            f"| {seconds(row['compile'])} |"
+            f"| {seconds(fast['compile'])} |"
         )
     if 1 in single:
         lines.append(f"\ngymnasium `CartPole-v1`, one environment in a Python loop: {rate(single[1]['steps_per_second'])} steps/s.")
@@ -201,7 +205,8 @@ def plot(results: dict[str, Any], path: str) -> None:
     # One panel above the other, 7 inches wide: the book's column is about 750 px, so at 110 dpi the
     # figure shows at its own size and its labels stay readable (side by side they were scaled to 2/3).
     fig, (left, right) = plt.subplots(2, 1, figsize=(7, 8), gridspec_kw={"height_ratios": [1, 0.9]})
-    styles = {"course_lib": ("C0", "o"), "gymnax": ("C1", "s"), "gymnasium make_vec": ("C2", "^")}
+    styles = {"course_lib": ("C0", "o"), "course_lib step_batch": ("C3", "D"), "gymnax": ("C1", "s"),
+              "gymnasium make_vec": ("C2", "^")}  # fmt: skip
     for implementation, (color, marker) in styles.items():
         rows = env_rows(results, implementation)
         if rows:

@@ -32,7 +32,7 @@ def test_quick_mode_writes_results_a_table_a_plot_and_the_book_page(quick_run):
     assert set(results) >= {"meta", "environments", "dqn", "ppo", "targets", "seconds"}
     rows = results["environments"]["rows"]
     names = {row["implementation"] for row in rows}
-    assert {"course_lib", "gymnasium", "gymnasium make_vec"} <= names
+    assert {"course_lib", "course_lib step_batch", "gymnasium", "gymnasium make_vec"} <= names
     assert ("gymnax" in names) == results["environments"]["gymnax_installed"]
     for row in rows:
         assert positive(row["steps_per_second"]), row
@@ -105,7 +105,7 @@ def test_targets_are_met_or_missed_as_the_issue_says():
     missed = report.targets(fake_results(1.9e6, 1e6, 12_000, 7, None, 3.5, (70.0, 40.0)))
     assert [t["met"] for t in missed] == [False] * 8, missed
     by_name = {t["name"]: t for t in missed}
-    assert by_name["CartPole, 1,024 envs: course_lib / gymnax, same run"]["target"] == 2.0, "2x gymnax from 1,024 envs"
+    assert by_name["CartPole, 1,024 envs: course_lib (step_batch) / gymnax, same run"]["target"] == 2.0, "2x gymnax from 1,024 envs"
     assert by_name["DQN, article configuration, steady"]["target"] == 20_000
     assert by_name["DQN FAST_CONFIG time to 475, median over seeds, steady"]["measured"] is None, "7 of 8 solved: no median"
     assert missed[-1]["measured"] == pytest.approx(40 / 70)

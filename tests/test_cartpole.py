@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from gymnasium.envs.classic_control import CartPoleEnv
 
-from course_lib.envs import CartPole, CartPoleParams, CartPoleState
+from course_lib.envs import CartPole, CartPoleParams, CartPoleState, auto_reset
 
 ENV = CartPole()
 STEP = jax.jit(ENV.step)
@@ -172,3 +172,51 @@ def test_bad_actions_are_named(action, message):
     _, state = ENV.reset(jax.random.key(0))
     with pytest.raises((ValueError, TypeError), match=message):
         ENV.step(jax.random.key(0), state, action)
+
+
+# --- Many environments with one key: reset_batch and AutoReset.step_batch. ----------------------------
+
+
+def test_reset_batch_draws_every_start_from_one_key_in_the_start_range():
+    env = CartPole()
+    obs, state = env.reset_batch(jax.random.key(0), 4096)
+    obs = np.asarray(obs)
+    assert obs.shape == (4096, 4) and np.asarray(state.time).tolist() == [0] * 4096
+    assert np.all(np.abs(obs) < 0.05) and np.all(obs.std(axis=0) > 0.025)  # uniform(-0.05, 0.05): std 0.029
+    np.testing.assert_array_equal(obs, np.asarray(jax.vmap(CartPole.observation)(state)))
+    assert len({tuple(row) for row in obs}) == 4096, "every environment starts somewhere else"
+
+
+def test_step_batch_is_the_vmapped_step_where_episodes_go_on_and_a_fresh_start_where_they_end():
+    env = auto_reset(CartPole())
+    _, state = env.env.reset_batch(jax.random.key(1), 64)
+    state = state._replace(theta=state.theta.at[:8].set(0.25))  # 8 poles past 12 degrees: they fall now
+    actions = jax.random.randint(jax.random.key(2), (64,), 0, 2)
+    obs, next_state, reward, terminated, truncated, info = jax.jit(env.step_batch)(jax.random.key(3), state, actions)
+    want_obs, *_ = jax.vmap(env.env.step, in_axes=(None, 0, 0))(jax.random.key(0), state, actions)
+    # jit and eager may fuse the float32 arithmetic differently: equal to the last bit or two
+    same = dict(rtol=1e-6, atol=1e-7)
+    terminated = np.asarray(terminated)
+    assert terminated[:8].all() and not terminated[8:].any()
+    np.testing.assert_allclose(np.asarray(info["final_observation"]), np.asarray(want_obs), **same)
+    np.testing.assert_allclose(np.asarray(obs)[8:], np.asarray(want_obs)[8:], **same)
+    np.testing.assert_array_equal(np.asarray(next_state.time), [0] * 8 + [1] * 56)
+    assert np.all(np.abs(np.asarray(obs)[:8]) < 0.05), "ended episodes restart from a fresh start"
+    np.testing.assert_array_equal(np.asarray(reward), np.ones(64))
+
+
+def test_step_batch_falls_back_to_one_key_per_environment_and_names_bad_actions():
+    from course_lib.envs import GridWorld
+
+    grid = auto_reset(GridWorld())
+    _, states = jax.vmap(grid.reset)(jax.random.split(jax.random.key(0), 3))
+    obs, *_ = jax.jit(grid.step_batch)(jax.random.key(1), states, jnp.array([0, 1, 2]))
+    assert obs.shape[0] == 3
+    env = auto_reset(CartPole())
+    _, state = env.env.reset_batch(jax.random.key(0), 3)
+    with pytest.raises(ValueError, match="one action per environment"):
+        env.step_batch(jax.random.key(1), state, jnp.int32(0))
+    with pytest.raises(ValueError, match="num_envs must be a whole number"):
+        env.env.reset_batch(jax.random.key(0), 0)
+    with pytest.raises(Exception, match="action must lie in \\[0, 2\\)"):
+        jax.block_until_ready(jax.jit(env.step_batch)(jax.random.key(1), state, jnp.array([0, 2, 1])))

@@ -50,6 +50,43 @@ class AutoReset:
         return jnp.where(done, reset_obs, obs), next_state, reward, terminated, truncated, info
 
 
+    def step_batch(self, key: jax.Array, state: Any, action: jax.Array, params: Any = None):
+        """:meth:`step` for ``num_envs`` environments at once, every leaf of ``state`` and ``action``
+        batched on axis 0, with one ``key`` for the whole batch.
+
+        An environment that has ``reset_batch``/``step_batch`` (CartPole) draws every environment's
+        restart from one key; any other is stepped with ``jax.vmap`` and one key per environment. Same
+        results as ``jax.vmap(step)`` in distribution, not draw for draw (the keys are used differently).
+        """
+        params = self.default_params if params is None else params
+        _validate.key("key", key)
+        if jnp.ndim(action) != 1:
+            raise ValueError(f"action must be one action per environment, shape (num_envs,), got shape {jnp.shape(action)}")
+        num_envs = jnp.shape(action)[0]
+        step_key, reset_key = jax.random.split(key)
+        if hasattr(self.env, "step_batch"):
+            obs, next_state, reward, terminated, truncated, info = self.env.step_batch(step_key, state, action, params)
+        else:
+            keys = jax.random.split(step_key, num_envs)
+            obs, next_state, reward, terminated, truncated, info = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))(
+                keys, state, action, params
+            )
+        if hasattr(self.env, "reset_batch"):
+            reset_obs, reset_state = self.env.reset_batch(reset_key, num_envs, params)
+        else:
+            reset_obs, reset_state = jax.vmap(self.env.reset, in_axes=(0, None))(
+                jax.random.split(reset_key, num_envs), params
+            )
+        done = terminated | truncated
+
+        def pick(fresh: jax.Array, old: jax.Array) -> jax.Array:
+            return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), fresh, old)
+
+        next_state = jax.tree.map(pick, reset_state, next_state)
+        info = {**info, "final_observation": obs}
+        return pick(reset_obs, obs), next_state, reward, terminated, truncated, info
+
+
 def auto_reset(env: Environment) -> AutoReset:
     """Wrap ``env`` so that finished episodes restart inside a jitted loop (see the module docstring).
 
