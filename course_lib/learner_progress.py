@@ -39,6 +39,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from course_lib.compile_options import QUICK_COMPILE
+
 __all__ = ["Exercise", "Row", "chapter_plan", "latest_copy", "main", "progress"]
 
 CHAPTER_GLOB = "[0-9][0-9]_*"
@@ -360,6 +362,11 @@ class VerdictCache:
             self.path.write_text(json.dumps(self.entries, indent=1) + "\n", encoding="utf-8")
 
 
+# The checks compile every program they run, and compiling is most of their time: the worker compiles
+# at course_lib.compile_options.QUICK_COMPILE's settings (flags the caller set come after, and win).
+QUICK_XLA_FLAGS = " ".join(f"--{name}={str(value).lower()}" for name, value in QUICK_COMPILE.items())
+
+
 def _run(cells: list[Cell], exercises: list[Exercise], timeout: float) -> tuple[dict[int, dict], str]:
     """Run what ``exercises`` need in a subprocess, in a temporary folder; the check cells' results."""
     checks = [exercise.check_cell for exercise in exercises]
@@ -371,7 +378,8 @@ def _run(cells: list[Cell], exercises: list[Exercise], timeout: float) -> tuple[
         plan_file, results_file = Path(folder) / "plan.json", Path(folder) / "results.jsonl"
         plan_file.write_text(json.dumps({"cells": [cell.python for cell in cells], "wanted": wanted, "checks": checks}))
         command = [sys.executable, "-m", "course_lib.learner_progress", "--worker", str(plan_file), str(results_file)]
-        env = {**os.environ, "MPLBACKEND": "Agg", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
+        env = {**os.environ, "MPLBACKEND": "Agg", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu"),
+               "XLA_FLAGS": f"{QUICK_XLA_FLAGS} {os.environ.get('XLA_FLAGS', '')}".strip()}  # fmt: skip
         try:
             finished = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
             if finished.returncode != 0:
