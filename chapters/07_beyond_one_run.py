@@ -73,13 +73,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import checking, checkpoint, plotting, stats
+from course_lib.compile_options import QUICK_COMPILE
 from course_lib.agents import ppo
 from course_lib.exercises import ch07
 
 np.set_printoptions(precision=1, suppress=True)
-# As in chapter 06: programs vmapped over many runs compile about twice as
-# fast at LLVM's optimisation level 1, and run as fast.
-QUICK_COMPILE = {"xla_backend_optimization_level": 1}
+# QUICK_COMPILE, as in chapters 05 and 06: programs vmapped over many runs
+# compile about twice as fast, and run as fast.
 
 # %% [markdown]
 # ## Why one run is not enough
@@ -484,9 +484,9 @@ script.write_text(SCRIPT)
 
 def flags(*extra):
     """XLA_FLAGS for a child process: ours first, then any the course set
-    (make test-isa sets an instruction set), then `extra`. LLVM level 1 halves
-    the compile time of these programs."""
-    ours = ["--xla_backend_optimization_level=1"]
+    (make test-isa sets an instruction set), then `extra`. QUICK_COMPILE's
+    settings halve the compile time of these programs."""
+    ours = [f"--{name}={str(value).lower()}" for name, value in QUICK_COMPILE.items()]
     return " ".join([*ours, os.environ.get("XLA_FLAGS", ""), *extra]).strip()
 
 
