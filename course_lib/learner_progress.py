@@ -243,16 +243,23 @@ def run_cells(cells: list[str], wanted: list[int], checks: list[int], results: i
     os.environ.setdefault("MPLBACKEND", "Agg")
     from IPython.core.interactiveshell import InteractiveShell
 
+    ours = not InteractiveShell.initialized()
     shell = InteractiveShell.instance()
-    for index in wanted:
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(io.StringIO()):
-            outcome = shell.run_cell(cells[index], store_history=False)
-        error = outcome.error_before_exec or outcome.error_in_exec
-        if index in checks or error is not None:
-            entry = {"cell": index, "output": captured.getvalue(), "error": _error_line(error) if error else ""}
-            results.write(json.dumps(entry) + "\n")
-            results.flush()
+    try:
+        for index in wanted:
+            captured = io.StringIO()
+            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(io.StringIO()):
+                outcome = shell.run_cell(cells[index], store_history=False)
+            error = outcome.error_before_exec or outcome.error_in_exec
+            if index in checks or error is not None:
+                entry = {"cell": index, "output": captured.getvalue(), "error": _error_line(error) if error else ""}
+                results.write(json.dumps(entry) + "\n")
+                results.flush()
+    finally:
+        # A shell this function made must not outlive it: while it exists, get_ipython() answers, and
+        # code in the same process (a ProgressBar, say) would think it runs in a notebook.
+        if ours:
+            InteractiveShell.clear_instance()
 
 
 def _worker(plan_file: str, results_file: str) -> int:

@@ -355,7 +355,7 @@ case("dqn.make_train-config-class", dqn.make_train, dqn.DQNConfig, names="config
 case("dqn.make_train-config-dict", dqn.make_train, {"num_steps": 100}, names="config", error=TypeError)
 case("dqn.make_train-progress_every", dqn.make_train, GOOD_DQN, progress_every=0, names="progress_every")
 case("dqn.make_train-buffer_add", dqn.make_train, GOOD_DQN, buffer_add="uniform.add", names="buffer_add", error=TypeError)
-case("dqn.make_train-step_fn", dqn.make_train, GOOD_DQN, step_fn=None, names="step_fn", error=TypeError)
+case("dqn.make_train-step_fn", dqn.make_train, GOOD_DQN, step_fn=3, names="step_fn", error=TypeError)  # None: the default
 case("dqn.train-int-seed", lambda seed: dqn.make_train(GOOD_DQN)(seed), 0, names="key", error=TypeError)
 case("dqn.make_parts-prioritized-custom-buffer", dqn.make_parts, dataclasses.replace(GOOD_DQN, prioritized=True), buffer_add=lambda s, t: s, names="buffer_add")
 

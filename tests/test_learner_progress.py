@@ -160,6 +160,10 @@ def test_run_cells_reports_what_each_check_printed(tmp_path: Path) -> None:
     assert learner_progress.read_verdict(lines[0]["output"]) == ("Exercise 9.9 (f)", "correct", "")
     assert lines[1]["error"] == "ValueError: bad"
     assert lines[2]["output"].strip() == "1"
+    # The shell it made is gone: a progress bar later in this process must not think it is in a notebook.
+    from IPython import get_ipython
+
+    assert get_ipython() is None
 
 
 def test_a_verdict_is_reused_while_its_code_is_unchanged(clone: Path, tmp_path: Path) -> None:
