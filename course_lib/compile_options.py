@@ -19,3 +19,8 @@ QUICK_COMPILE: dict[str, int | bool] = {
     "xla_backend_optimization_level": 1,  # LLVM's -O1 instead of -O2 for the generated code
     "xla_llvm_disable_expensive_passes": True,
 }
+
+
+QUICK_XLA_FLAGS: str = " ".join(f"--{name}={str(value).lower()}" for name, value in QUICK_COMPILE.items())
+"""The same settings as ``XLA_FLAGS``, for a process that compiles everything with them (``make progress``'s
+workers, chapter 07's child processes). Put them first: a flag set again later in ``XLA_FLAGS`` wins."""

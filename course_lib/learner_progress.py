@@ -39,7 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from course_lib.compile_options import QUICK_COMPILE
+from course_lib.compile_options import QUICK_XLA_FLAGS
 
 __all__ = ["Exercise", "Row", "chapter_plan", "latest_copy", "main", "progress"]
 
@@ -370,8 +370,7 @@ class VerdictCache:
 
 
 # The checks compile every program they run, and compiling is most of their time: the worker compiles
-# at course_lib.compile_options.QUICK_COMPILE's settings (flags the caller set come after, and win).
-QUICK_XLA_FLAGS = " ".join(f"--{name}={str(value).lower()}" for name, value in QUICK_COMPILE.items())
+# at QUICK_COMPILE's settings (QUICK_XLA_FLAGS; flags the caller set come after, and win).
 
 
 def _run(cells: list[Cell], exercises: list[Exercise], timeout: float) -> tuple[dict[int, dict], str]:

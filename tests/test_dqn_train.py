@@ -16,10 +16,10 @@ TINY = dqn.DQNConfig(
 )
 
 
-def run_steps(config, num_steps, seed=0):
+def run_steps(config, num_steps, seed=0, step_fn=dqn.train_step):
     parts = dqn.make_parts(config)
     state = dqn.init_state(parts, jax.random.key(seed))
-    step = jax.jit(functools.partial(dqn.train_step, parts))
+    step = jax.jit(functools.partial(step_fn, parts))
     states, metrics = [state], []
     for key in jax.random.split(jax.random.key(seed + 1), num_steps):
         state, m = step(state, key)
@@ -162,15 +162,7 @@ VECTOR = dqn.DQNConfig(
 
 
 def run_vector_steps(config, num_steps, seed=0):
-    parts = dqn.make_parts(config)
-    state = dqn.init_state(parts, jax.random.key(seed))
-    step = jax.jit(functools.partial(dqn.vector_train_step, parts))
-    states, metrics = [state], []
-    for key in jax.random.split(jax.random.key(seed + 1), num_steps):
-        state, m = step(state, key)
-        states.append(state)
-        metrics.append(m)
-    return parts, states, jax.tree.map(lambda *xs: jnp.stack(xs), *metrics)
+    return run_steps(config, num_steps, seed, step_fn=dqn.vector_train_step)
 
 
 def test_several_environments_store_every_transition_and_keep_the_replay_ratio():

@@ -473,18 +473,33 @@ def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNSta
     step = state.step + 1
     due = (step >= config.learning_starts) & (step % config.train_every == 0)
     learned = jax.lax.cond(due, lambda s: learn(parts, s, learn_key), skip_learning, state)
-    state = state._replace(
+    state = with_learned(state, learned)
+    state, done, episode_return = finish_step(parts, state, step, obs, env_state, reward, terminated | truncated)
+    return state, StepMetrics(done, jnp.where(done, episode_return, 0.0), learned.loss)
+
+
+def with_learned(state: DQNState, learned: Learned) -> DQNState:
+    """``state`` after a gradient step: its parameters, optimiser state and the buffer's bookkeeping."""
+    return state._replace(
         params=learned.params,
         opt_state=learned.opt_state,
         buffer=replay_lib.with_data(learned.replay, state.buffer.data),
     )
-    loss = learned.loss
+
+
+def finish_step(
+    parts: DQNParts, state: DQNState, step: jax.Array, obs: jax.Array, env_state: Any, reward: jax.Array,
+    done: jax.Array,
+) -> tuple[DQNState, jax.Array, jax.Array]:
+    """The end of a training step, one environment or several: the target update (when ``step`` is a
+    multiple of its period), the next observation, the running returns (zeroed where an episode ended)
+    and the step count. Returns the state, ``done`` and the returns including this step's reward."""
+    config = parts.config
     target_params = jax.lax.cond(
         step % config.target_update_period == 0,
         lambda: optax.incremental_update(state.params, state.target_params, config.tau),
         lambda: state.target_params,
     )
-    done = terminated | truncated
     episode_return = state.episode_return + reward
     state = state._replace(
         target_params=target_params,
@@ -493,7 +508,7 @@ def train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNSta
         episode_return=jnp.where(done, 0.0, episode_return),
         step=step,
     )
-    return state, StepMetrics(done, jnp.where(done, episode_return, 0.0), loss)
+    return state, done, episode_return
 
 
 def vector_train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple[DQNState, StepMetrics]:
@@ -523,32 +538,14 @@ def vector_train_step(parts: DQNParts, state: DQNState, key: jax.Array) -> tuple
 
     def one_update(state: DQNState, key: jax.Array) -> tuple[DQNState, jax.Array]:
         learned = learn(parts, state, key)
-        state = state._replace(
-            params=learned.params,
-            opt_state=learned.opt_state,
-            buffer=replay_lib.with_data(learned.replay, state.buffer.data),
-        )
-        return state, learned.loss
+        return with_learned(state, learned), learned.loss
 
     def updates(state: DQNState) -> tuple[DQNState, jax.Array]:
         state, losses = jax.lax.scan(one_update, state, jax.random.split(learn_key, config.updates_per_step))
         return state, losses.mean()
 
     state, loss = jax.lax.cond(due, updates, lambda state: (state, jnp.zeros((), jnp.float32)), state)
-    target_params = jax.lax.cond(
-        step % config.target_update_period == 0,
-        lambda: optax.incremental_update(state.params, state.target_params, config.tau),
-        lambda: state.target_params,
-    )
-    done = terminated | truncated
-    episode_return = state.episode_return + reward
-    state = state._replace(
-        target_params=target_params,
-        obs=obs,
-        env_state=env_state,
-        episode_return=jnp.where(done, 0.0, episode_return),
-        step=step,
-    )
+    state, done, episode_return = finish_step(parts, state, step, obs, env_state, reward, terminated | truncated)
     losses = jnp.zeros(num_envs, jnp.float32).at[-1].set(loss)
     return state, StepMetrics(done, jnp.where(done, episode_return, 0.0), losses)
 
