@@ -71,7 +71,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from course_lib import checking, checkpoint, plotting, stats
-from course_lib.compile_options import QUICK_COMPILE
+from course_lib.compile_options import QUICK_COMPILE, QUICK_XLA_FLAGS
 from course_lib.agents import ppo
 from course_lib.exercises import ch07
 
@@ -492,8 +492,7 @@ def flags(*extra):
     """XLA_FLAGS for a child process: ours first, then any the course set
     (make test-isa sets an instruction set), then `extra`. QUICK_COMPILE's
     settings halve the compile time of these programs."""
-    ours = [f"--{name}={str(value).lower()}" for name, value in QUICK_COMPILE.items()]
-    return " ".join([*ours, os.environ.get("XLA_FLAGS", ""), *extra]).strip()
+    return " ".join([QUICK_XLA_FLAGS, os.environ.get("XLA_FLAGS", ""), *extra]).strip()
 
 
 def report_of(output):
