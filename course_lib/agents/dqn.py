@@ -1,5 +1,6 @@
-"""Deep Q-networks (Mnih et al. 2015): acting and the loss (chapter 02's exercises), and the whole
-training run as one pure function, ``make_train(config)`` (chapter 05).
+"""Deep Q-networks (Mnih et al. 2015): the whole training run as one pure function, ``make_train(config)``
+(chapter 05). Acting and the loss (chapter 02's exercises) live in :mod:`course_lib.agents.dqn_loss` and
+are re-exported here, so ``dqn.td_error`` is the one TD error both chapters use.
 
 A Q-network maps an observation ``(obs_dim,)`` to Q-values ``(num_actions,)``; ``q_apply`` below is its
 ``apply(params, obs)`` (see :mod:`course_lib.nets`). The target network is the same function with other
@@ -18,107 +19,23 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from course_lib import _validate, nets, returns, rollouts, tabular
+from course_lib import _validate, nets, rollouts
 from course_lib import progress as progress_lib
 from course_lib.buffers import replay as replay_lib
 from course_lib.buffers import uniform
 from course_lib.envs import CartPole, Environment, auto_reset
 
-QApply = Callable[[object, jax.Array], jax.Array]
-LOSSES = ("huber", "squared")
-
-
-class Transition(NamedTuple):
-    """One step of experience. Batched, every field gains a leading ``(batch,)`` axis."""
-
-    obs: jax.Array  # (obs_dim,) float32
-    action: jax.Array  # () int32
-    reward: jax.Array  # () float32
-    next_obs: jax.Array  # (obs_dim,) float32: the true next observation, even if the episode ended
-    terminated: jax.Array  # () bool: the task ended, so nothing follows next_obs
-
-
-def select_action(
-    q_apply: QApply, key: jax.Array, params: object, obs: jax.Array, epsilon: float | jax.Array
-) -> jax.Array:
-    """An epsilon-greedy action from the Q-network's values for one observation ``(obs_dim,)``; int32 scalar."""
-    _validate.function("q_apply", q_apply)
-    _validate.key("key", key)
-    if jnp.ndim(obs) != 1:
-        raise ValueError(f"obs must be one observation of shape (obs_dim,), got shape {jnp.shape(obs)}")
-    return tabular.epsilon_greedy(key, q_apply(params, obs), epsilon)
-
-
-# --- The loss, one piece per quantity: chapter 02 and the training run below share every piece. ----------
-
-
-def td_target(
-    q_apply: QApply,
-    target_params: object,
-    transition: Transition,
-    gamma: float | jax.Array,
-    online_params: object | None = None,
-) -> jax.Array:
-    """The TD target of one transition, float scalar: ``returns.td_target`` with the next state's value
-    from the target network. ``online_params=None``: ``max_a' Q_target(s', a')`` (DQN). Given: Double
-    DQN's ``Q_target(s', argmax_a' Q_online(s', a'))`` (van Hasselt et al. 2016), where the online
-    network picks the action and the target network values it."""
-    _check_transition(q_apply, transition)
-    next_q = q_apply(target_params, transition.next_obs)
-    if online_params is None:
-        next_value = next_q.max()
-    else:
-        next_value = next_q[jnp.argmax(q_apply(online_params, transition.next_obs))]
-    return returns.td_target(transition.reward, next_value, transition.terminated, gamma)
-
-
-def _check_transition(q_apply: QApply, transition: Transition) -> None:
-    _validate.function("q_apply", q_apply)
-    if not isinstance(transition, Transition):
-        raise TypeError(
-            f"transition must be a dqn.Transition(obs, action, reward, next_obs, terminated), got {type(transition).__name__}"
-        )
-
-
-def td_error(
-    q_apply: QApply,
-    online_params: object,
-    target_params: object,
-    transition: Transition,
-    gamma: float | jax.Array,
-    double: bool = False,
-) -> jax.Array:
-    """``target - Q_online(s, a)`` for one transition, the target held constant; float scalar.
-
-    Differentiate with respect to ``online_params`` only: ``stop_gradient`` makes the target a constant
-    (the "semi-gradient"), even when both are the same parameters."""
-    _validate.boolean("double", double)
-    target = td_target(q_apply, target_params, transition, gamma, online_params if double else None)
-    q_values = q_apply(online_params, transition.obs)
-    # An out-of-range action would be clamped to the last one: the loss of another action, silently.
-    _validate.scalar("transition.action", transition.action, "one transition; use jax.vmap for a batch")
-    _validate.index("transition.action", transition.action, q_values.shape[-1], "one of the network's actions")
-    return jax.lax.stop_gradient(target) - q_values[transition.action]
-
-
-def elementwise_loss(td_errors: jax.Array, loss: str = "huber") -> jax.Array:
-    """Huber (delta 1) or half the squared TD error, element by element, shape as ``td_errors``."""
-    _validate.one_of("loss", loss, LOSSES)
-    _validate.numeric("td_errors", td_errors)
-    return optax.huber_loss(td_errors, delta=1.0) if loss == "huber" else 0.5 * td_errors**2
-
-
-def transition_loss(
-    q_apply: QApply,
-    online_params: object,
-    target_params: object,
-    transition: Transition,
-    gamma: float | jax.Array,
-    loss: str = "huber",
-) -> jax.Array:
-    """The DQN loss of one transition (chapter 02's exercise): ``elementwise_loss(td_error(...))``."""
-    return elementwise_loss(td_error(q_apply, online_params, target_params, transition, gamma), loss)
-
+# The loss pieces live in dqn_loss (one job a module); re-exported so chapters write dqn.td_error etc.
+from course_lib.agents.dqn_loss import (  # noqa: F401
+    LOSSES,
+    QApply,
+    Transition,
+    elementwise_loss,
+    select_action,
+    td_error,
+    td_target,
+    transition_loss,
+)
 
 # --- The whole training run: make_train(config) returns a pure train(key). ------------------------------
 
