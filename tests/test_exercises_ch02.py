@@ -86,6 +86,20 @@ def same_key_bernoulli(key, params, obs, epsilon):
     return jnp.where(explore, random_action, jnp.argmax(Q_NET.apply(params, obs)))
 
 
+def coin_and_action_from_one_key(key, params, obs, epsilon):
+    """The coin and the random action from the same key: with two actions their distribution is right."""
+    explore = jax.random.uniform(key) < epsilon
+    random_action = jax.random.randint(key, (), 0, 2)
+    return jnp.where(explore, random_action, jnp.argmax(Q_NET.apply(params, obs)))
+
+
+def split_then_key_again(key, params, obs, epsilon):
+    """Splits the key, then draws the coin from the original key as well (it was used by the split)."""
+    coin_key, action_key = jax.random.split(key)
+    explore = jax.random.uniform(key) < epsilon
+    return jnp.where(explore, jax.random.randint(action_key, (), 0, 2), jnp.argmax(Q_NET.apply(params, obs)))
+
+
 def explores_when_above(key, params, obs, epsilon):
     k1, k2 = jax.random.split(key)
     explore = jax.random.uniform(k1) > epsilon
@@ -123,8 +137,10 @@ def returns_q_value(key, params, obs, epsilon):
         (worst_action, "❌", "lowest Q-value"),
         (global_params_action, "❌", "global `params`"),
         (argmax_batch_axis, "❌", "always action 0"),
-        (same_uniform_twice, "❌", "Split the key"),
-        (same_key_bernoulli, "❌", "Split the key"),
+        (same_uniform_twice, "❌", "uses one key for two random draws"),
+        (same_key_bernoulli, "❌", "uses one key for two random draws"),
+        (coin_and_action_from_one_key, "❌", "uses one key for two random draws"),
+        (split_then_key_again, "❌", "uses one key for two random draws"),
         (explores_when_above, "❌", "probability 1 - epsilon"),
         (epsilon_fixed, "❌", "read it from the argument"),
         (explores_other_action, "❌", "the greedy one included"),
@@ -138,6 +154,13 @@ def test_select_action_check(learner, status, says, capsys):
     assert status in out and says in out, out
     assert kept == (status == "✅")
     assert "Traceback" not in out
+
+
+def test_key_reuse_is_reported_at_the_learners_line(capsys):
+    """The distribution of coin_and_action_from_one_key is right: the verdict comes from the key-reuse
+    checker, which points at the learner's second draw from the key."""
+    out, kept = verdict(ch02.check_select_action, coin_and_action_from_one_key, capsys)
+    assert not kept and "It happened at: line 4 of coin_and_action_from_one_key" in out, out
 
 
 # --- Exercise 2.2: dqn_loss -----------------------------------------------------------------------------
