@@ -17,8 +17,12 @@ def make_step(mistake=None):
     def train_step(parts, state, key):
         config = parts.config
         action_key, env_key, learn_key = jax.random.split(key, 3)
+        if mistake == "action from key":  # the key was used by the split already
+            action_key = key
+        elif mistake == "action from learn_key":  # learn_key draws the batch too
+            action_key = learn_key
         q_values = parts.q_network.apply(state.params, state.obs)
-        epsilon = parts.epsilon(state.step)
+        epsilon = parts.epsilon(state.step + 1 if mistake == "epsilon one step on" else state.step)
         if mistake == "one categorical draw":  # valid: sample from the epsilon-greedy probabilities
             probs = jnp.full(q_values.shape, epsilon / q_values.shape[0])
             probs = probs.at[jnp.argmax(q_values)].add(1.0 - epsilon)
@@ -36,6 +40,8 @@ def make_step(mistake=None):
         if mistake == "off by one":
             step = state.step
         due = step >= config.learning_starts
+        if mistake == "starts after learning_starts":
+            due = step > config.learning_starts
         if mistake != "forgets train_every":
             due = due & (step % config.train_every == 0)
         if mistake == "always learn":
@@ -48,6 +54,8 @@ def make_step(mistake=None):
         target_due = step % config.target_update_period == 0
         if mistake == "no target update":
             target_due = False
+        elif mistake == "target every step":
+            target_due = True
         tau = 1.0 if mistake == "ignores tau" else config.tau
         target = jax.tree.map(
             lambda new, old: jnp.where(target_due, tau * new + (1 - tau) * old, old),
@@ -99,6 +107,12 @@ def test_the_reference_passes(capsys):
         ("ignores tau", "the target update is soft"),
         ("return never reset", "start the running return again at 0"),
         ("never explores", "the exploration does not"),
+        ("epsilon one step on", "parts.epsilon(state.step), before the step count moves on"),
+        ("action from key", "uses one key for two random draws"),
+        ("action from learn_key", "uses one key for two random draws"),
+        ("starts after learning_starts", "with >=, not >"),
+        ("no target update", "not updated at step = target_update_period"),
+        ("target every step", "not a multiple of target_update_period"),
         ("python if", "jax.jit"),
     ],
 )

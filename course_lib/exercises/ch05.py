@@ -83,14 +83,16 @@ def _step_variant(mistake: str) -> Callable:
         state = state._replace(buffer=buffer)
         step = state.step + 1
         counted = state.step if mistake == "old step" else step
-        due = counted >= config.learning_starts
+        due = counted > config.learning_starts if mistake == "late start" else counted >= config.learning_starts
         if mistake != "every step":
             due = due & (counted % config.train_every == 0)
         learned = jax.lax.cond(due, lambda s: dqn.learn(parts, s, learn_key), dqn.skip_learning, state)
         source = state.params if mistake == "target from old params" else learned.params
         tau = 1.0 if mistake == "hard copy" else config.tau
+        target_due = step % config.target_update_period == 0
+        target_due = {"target never": False, "target every step": True}.get(mistake, target_due)
         target_params = jax.lax.cond(
-            step % config.target_update_period == 0,
+            target_due,
             lambda: optax.incremental_update(source, state.target_params, tau),
             lambda: state.target_params,
         )
@@ -117,6 +119,11 @@ MISTAKES = [
         "learn only every train_every-th step: due = (step >= learning_starts) & (step % train_every == 0).",
         _step_variant("every step"),
     ),
+    Mistake(  # before "old step": on the first update's case the two agree, and this one names what was written
+        "the first update comes at step = learning_starts: due = (step >= learning_starts) & (step % "
+        "train_every == 0), with >=, not >.",
+        _step_variant("late start"),
+    ),
     Mistake(
         "learning is due by the step count after this step, step = state.step + 1: learn when step >= "
         "learning_starts and step % train_every == 0 (you used state.step, one step early).",
@@ -136,6 +143,16 @@ MISTAKES = [
         "the target update is soft: optax.incremental_update(new_params, target_params, config.tau); with "
         "tau < 1 a hard copy is wrong.",
         _step_variant("hard copy"),
+    ),
+    Mistake(
+        "the target network was not updated at step = target_update_period: update it when step % "
+        "target_update_period == 0, with step = state.step + 1, the count after this step.",
+        _step_variant("target never"),
+    ),
+    Mistake(
+        "the target network moved on a step that is not a multiple of target_update_period: update it only "
+        "when step % target_update_period == 0 (jax.lax.cond), and keep state.target_params otherwise.",
+        _step_variant("target every step"),
     ),
     Mistake(
         "update the target from the parameters after this step's gradient step (learned.params), not "
@@ -159,6 +176,7 @@ def _exploration(fn: Callable) -> Verdict:
     state = _states()[1][3]  # step 3: epsilon 0.7 under EXPLORING
 
     def action_taken(step_fn: Callable) -> Callable:
+        @functools.wraps(step_fn)  # a key used twice is reported at the line of the learner's step
         def draw(key: jax.Array, state: dqn.DQNState) -> jax.Array:
             new_state, _ = step_fn(parts, state, key)
             return new_state.buffer.data.action[state.buffer.position]
@@ -170,6 +188,9 @@ def _exploration(fn: Callable) -> Verdict:
         action_taken(dqn.train_step),
         [Case("step 4 of a run exploring with epsilon 0.7", (state,))],
         num_outcomes=2,
+        # The action drawn with `key` itself or with `learn_key` has the right distribution, but the key
+        # is then used twice (split, or the batch drawn for learning, too).
+        single_use_keys=True,
         mistakes=[
             Mistake(
                 "explore with epsilon at this step, parts.epsilon(state.step), before the step count moves on.",
