@@ -13,16 +13,7 @@ from jax import lax
 
 from course_lib import bandits, returns
 from course_lib.exercises import ch00
-
-
-def not_started(*args):
-    raise NotImplementedError
-
-
-def run(check, learner, capsys):
-    used = check(learner)
-    out = " ".join(capsys.readouterr().out.split())
-    return used, out
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 # --- Exercise 0.1: sample_average_update ----------------------------------------------------------------
@@ -113,9 +104,7 @@ def assigns_in_place(estimates, counts, action, reward):
     ],
 )
 def test_sample_average_update_check(learner, status, says, capsys):
-    used, out = run(ch00.check_sample_average_update, learner, capsys)
-    assert status in out and says in out, out
-    assert (used is learner) == (status == "✅")
+    assert_verdict(*run(ch00.check_sample_average_update, learner, capsys), learner, status, says)
 
 
 # --- Exercise 0.2: discounted_returns -------------------------------------------------------------------
@@ -232,9 +221,7 @@ def python_if_on_gamma(rewards, gamma):
     ],
 )
 def test_discounted_returns_check(learner, status, says, capsys):
-    used, out = run(ch00.check_discounted_returns, learner, capsys)
-    assert status in out and says in out, out
-    assert (used is learner) == (status == "✅")
+    assert_verdict(*run(ch00.check_discounted_returns, learner, capsys), learner, status, says)
 
 
 def test_float_carry_is_not_told_to_scan_over_time_only(capsys):

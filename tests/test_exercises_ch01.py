@@ -13,16 +13,7 @@ from jax import lax
 
 from course_lib import tabular
 from course_lib.exercises import ch01
-
-
-def not_started(*args):
-    raise NotImplementedError
-
-
-def run(check, learner, capsys):
-    used = check(learner)
-    out = " ".join(capsys.readouterr().out.split())
-    return used, out
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 # --- Exercise 1.1: epsilon_greedy -----------------------------------------------------------------------
@@ -145,9 +136,7 @@ def python_if(key, q_values, epsilon):
     ],
 )
 def test_epsilon_greedy_check(learner, status, says, capsys):
-    used, out = run(ch01.check_epsilon_greedy, learner, capsys)
-    assert status in out and says in out, out
-    assert (used is learner) == (status == "✅")
+    assert_verdict(*run(ch01.check_epsilon_greedy, learner, capsys), learner, status, says)
 
 
 def test_key_reuse_is_not_given_a_tie_breaking_hint(capsys):
@@ -276,9 +265,7 @@ def writes_in_place(q, s, a, r, s2, t, alpha, gamma):
     ],
 )
 def test_q_learning_update_check(learner, status, says, capsys):
-    used, out = run(ch01.check_q_learning_update, learner, capsys)
-    assert status in out and says in out, out
-    assert (used is learner) == (status == "✅")
+    assert_verdict(*run(ch01.check_q_learning_update, learner, capsys), learner, status, says)
 
 
 def test_q_learning_cases_are_not_degenerate():

@@ -13,20 +13,12 @@ import pytest
 from course_lib import nets, tabular
 from course_lib.agents import dqn
 from course_lib.exercises import ch02
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 Q_NET = nets.make_q_network(2)
 # The chapter's global `params`: q_network.init(jax.random.key(0), obs). A learner's function that closes
 # over it instead of using its argument must fail.
 CHAPTER_PARAMS = Q_NET.init(jax.random.key(0), jnp.zeros(4))
-
-
-def not_started(*args):
-    raise NotImplementedError
-
-
-def verdict(check, learner, capsys):
-    used = check(learner, Q_NET)
-    return " ".join(capsys.readouterr().out.split()), used is learner
 
 
 # --- Exercise 2.1: select_action ------------------------------------------------------------------------
@@ -150,17 +142,14 @@ def returns_q_value(key, params, obs, epsilon):
     ],
 )
 def test_select_action_check(learner, status, says, capsys):
-    out, kept = verdict(ch02.check_select_action, learner, capsys)
-    assert status in out and says in out, out
-    assert kept == (status == "✅")
-    assert "Traceback" not in out
+    assert_verdict(*run(ch02.check_select_action, learner, capsys, Q_NET), learner, status, says)
 
 
 def test_key_reuse_is_reported_at_the_learners_line(capsys):
     """The distribution of coin_and_action_from_one_key is right: the verdict comes from the key-reuse
     checker, which points at the learner's second draw from the key."""
-    out, kept = verdict(ch02.check_select_action, coin_and_action_from_one_key, capsys)
-    assert not kept and "It happened at: line 4 of coin_and_action_from_one_key" in out, out
+    used, out = run(ch02.check_select_action, coin_and_action_from_one_key, capsys, Q_NET)
+    assert used is not coin_and_action_from_one_key and "It happened at: line 4 of coin_and_action_from_one_key" in out, out
 
 
 # --- Exercise 2.2: dqn_loss -----------------------------------------------------------------------------
@@ -266,19 +255,16 @@ def best_not_taken(online, target, t, gamma):
     ],
 )
 def test_dqn_loss_check(learner, status, says, capsys):
-    out, kept = verdict(ch02.check_dqn_loss, learner, capsys)
-    assert status in out and says in out, out
-    assert kept == (status == "✅")
-    assert "Traceback" not in out
+    assert_verdict(*run(ch02.check_dqn_loss, learner, capsys, Q_NET), learner, status, says)
 
 
 def test_double_dqn_target_is_not_told_about_huber(capsys):
-    out, _ = verdict(ch02.check_dqn_loss, double_dqn, capsys)
+    _, out = run(ch02.check_dqn_loss, double_dqn, capsys, Q_NET)
     assert "Huber" not in out, out
 
 
 def test_jit_failure_names_the_jit_fix(capsys):
-    out, _ = verdict(ch02.check_dqn_loss, python_if_terminated, capsys)
+    _, out = run(ch02.check_dqn_loss, python_if_terminated, capsys, Q_NET)
     assert "jnp.where" in out, out
 
 
@@ -323,7 +309,4 @@ def python_if_tau(online_params, target_params, tau):
     ],
 )
 def test_polyak_update_check(learner, status, says, capsys):
-    out, kept = verdict(ch02.check_polyak_update, learner, capsys)
-    assert status in out and says in out, out
-    assert kept == (status == "✅")
-    assert "Traceback" not in out
+    assert_verdict(*run(ch02.check_polyak_update, learner, capsys, Q_NET), learner, status, says)

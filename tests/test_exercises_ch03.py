@@ -10,21 +10,7 @@ import pytest
 
 from course_lib.buffers import prioritized, uniform
 from course_lib.exercises import ch03
-
-
-def not_started(*args):
-    raise NotImplementedError
-
-
-def run(check, learner, capsys):
-    used = check(learner)
-    return " ".join(capsys.readouterr().out.split()), used is learner
-
-
-def assert_verdict(out, kept, status, says):
-    assert status in out, out
-    assert says in out, out
-    assert kept == (status == "✅"), out
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -154,7 +140,7 @@ def add_into_its_input(state, transition):
     ],
 )
 def test_buffer_add_check(learner, status, says, capsys):
-    assert_verdict(*run(ch03.check_buffer_add, learner, capsys), status, says)
+    assert_verdict(*run(ch03.check_buffer_add, learner, capsys), learner, status, says)
 
 
 def test_buffer_add_cases_vary_capacity_and_first_leaf():
@@ -279,9 +265,7 @@ def sample_returns_indices_too(state, key, batch_size):
     ],
 )
 def test_buffer_sample_check(learner, status, says, capsys):
-    used = ch03.check_buffer_sample(learner)
-    out = " ".join(capsys.readouterr().out.split())
-    assert_verdict(out, used is learner, status, says)
+    assert_verdict(*run(ch03.check_buffer_sample, learner, capsys), learner, status, says)
 
 
 def test_buffer_sample_check_returns_the_reference_when_wrong(capsys):
@@ -368,7 +352,7 @@ def probs_python_if(td_errors, alpha, epsilon):
     ],
 )
 def test_td_error_probabilities_check(learner, status, says, capsys):
-    assert_verdict(*run(ch03.check_td_error_probabilities, learner, capsys), status, says)
+    assert_verdict(*run(ch03.check_td_error_probabilities, learner, capsys), learner, status, says)
 
 
 def test_td_error_probabilities_sum_to_one_and_respect_alpha():

@@ -10,6 +10,7 @@ from jax import lax
 
 from course_lib.envs.cartpole import CartPoleState, dynamics
 from course_lib.exercises import ch04
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 def learner_physics(state, action, params, slip=""):
@@ -104,10 +105,6 @@ def vectorised(state, action, params):
     return CartPoleState(x=x, x_dot=x_dot, theta=theta, theta_dot=theta_dot, time=state.time + 1)
 
 
-def not_started(*args):
-    raise NotImplementedError
-
-
 @pytest.mark.parametrize(
     "learner, status, says",
     [
@@ -135,17 +132,12 @@ def not_started(*args):
     ],
 )
 def test_dynamics_check(learner, status, says, capsys):
-    used = ch04.check_dynamics(learner)
-    out = " ".join(capsys.readouterr().out.split())
-    assert status in out and says in out, out
-    assert (used is learner) == (status == "✅")
-    assert "Traceback" not in out
+    assert_verdict(*run(ch04.check_dynamics, learner, capsys), learner, status, says)
 
 
 @pytest.mark.parametrize("name", ["semi-implicit", "force sign", "pole mass", "theta_acc plus", "degrees"])
 def test_a_formula_error_is_not_told_about_euler_unless_it_is_one(name, capsys):
-    ch04.check_dynamics(slip(name))
-    out = " ".join(capsys.readouterr().out.split())
+    _, out = run(ch04.check_dynamics, slip(name), capsys)
     assert ("explicit Euler step" in out) == (name == "semi-implicit"), out
 
 
@@ -158,6 +150,6 @@ def test_the_check_varies_every_physical_constant(capsys):
 
 
 def test_the_reference_passes_under_jit_and_vmap(capsys):
-    ch04.check_dynamics(dynamics)
-    assert "It also works under jax.jit and jax.vmap." in " ".join(capsys.readouterr().out.split())
+    _, out = run(ch04.check_dynamics, dynamics, capsys)
+    assert "It also works under jax.jit and jax.vmap." in out
 

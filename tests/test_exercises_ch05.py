@@ -9,6 +9,7 @@ from course_lib.agents import dqn
 from course_lib import tabular
 from course_lib.buffers import uniform
 from course_lib.exercises import ch05
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 def make_step(mistake=None):
@@ -79,21 +80,14 @@ def make_step(mistake=None):
     return train_step
 
 
-def run(fn, capsys):
-    used = ch05.check_train_step(fn)
-    return used, " ".join(capsys.readouterr().out.split())
-
-
 @pytest.mark.parametrize("variant", [None, "one categorical draw"])
 def test_correct_steps_written_differently_pass(variant, capsys):
     learner = make_step(variant)
-    used, out = run(learner, capsys)
-    assert "correct" in out and "right distribution" in out and used is learner
+    assert_verdict(*run(ch05.check_train_step, learner, capsys), learner, "✅", "right distribution")
 
 
 def test_the_reference_passes(capsys):
-    used, out = run(dqn.train_step, capsys)
-    assert "correct" in out and used is dqn.train_step
+    assert_verdict(*run(ch05.check_train_step, dqn.train_step, capsys), dqn.train_step, "✅")
 
 
 @pytest.mark.parametrize(
@@ -117,15 +111,11 @@ def test_the_reference_passes(capsys):
     ],
 )
 def test_each_typical_mistake_fails_with_its_hint(mistake, hint, capsys):
-    used, out = run(make_step(mistake), capsys)
-    flat = " ".join(out.split())
-    assert "not yet" in out and hint in flat
+    learner = make_step(mistake)
+    used, out = run(ch05.check_train_step, learner, capsys)
+    assert_verdict(used, out, learner, "❌", hint)
     assert used is dqn.train_step
 
 
 def test_the_placeholder_is_not_started(capsys):
-    def placeholder(parts, state, key):
-        raise NotImplementedError("Exercise: replace this line with your code.")
-
-    _, out = run(placeholder, capsys)
-    assert "not started" in out
+    assert_verdict(*run(ch05.check_train_step, not_started, capsys), not_started, "⏳", "not started")

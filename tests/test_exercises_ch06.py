@@ -10,11 +10,7 @@ import pytest
 from course_lib import returns
 from course_lib.agents import ppo
 from course_lib.exercises import ch06
-
-
-def run(check, fn, capsys):
-    used = check(fn)
-    return used, " ".join(capsys.readouterr().out.split())
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 # --- 6.1 GAE -----------------------------------------------------------------------------------------------
@@ -83,14 +79,9 @@ def advantages_as_targets_gae(*args):
     return advantages, advantages
 
 
-def gae_placeholder(*args):
-    raise NotImplementedError("Exercise not started")
-
-
 @pytest.mark.parametrize("answer", [returns.gae, loop_gae, flipped_scan_gae])
 def test_gae_valid_answers_pass(answer, capsys):
-    used, out = run(ch06.check_gae, answer, capsys)
-    assert "✅" in out and "jax.jit and jax.vmap" in out and used is answer
+    assert_verdict(*run(ch06.check_gae, answer, capsys), answer, "✅", "jax.jit and jax.vmap")
 
 
 @pytest.mark.parametrize(
@@ -106,12 +97,14 @@ def test_gae_valid_answers_pass(answer, capsys):
 )
 def test_gae_mistakes_fail_with_the_hint_that_names_them(answer, says, capsys):
     used, out = run(ch06.check_gae, answer, capsys)
-    assert "❌" in out and says in out and used is returns.gae
+    assert_verdict(used, out, answer, "❌", says)
+    assert used is returns.gae
 
 
 def test_gae_placeholder_is_not_started(capsys):
-    used, out = run(ch06.check_gae, gae_placeholder, capsys)
-    assert "⏳" in out and used is returns.gae
+    used, out = run(ch06.check_gae, not_started, capsys)
+    assert_verdict(used, out, not_started, "⏳")
+    assert used is returns.gae
 
 
 # --- 6.2 the PPO loss --------------------------------------------------------------------------------------
@@ -151,14 +144,9 @@ def python_if_loss(params, apply, batch, config):
     return scratch_loss(params, apply, batch, config)
 
 
-def loss_placeholder(params, apply, batch, config):
-    raise NotImplementedError("Exercise not started")
-
-
 @pytest.mark.parametrize("answer", [ppo.ppo_loss, scratch_loss, sample_std_loss])
 def test_loss_valid_answers_pass_with_matching_gradients(answer, capsys):
-    used, out = run(ch06.check_ppo_loss, answer, capsys)
-    assert "✅" in out and "gradients match" in out and used is answer
+    assert_verdict(*run(ch06.check_ppo_loss, answer, capsys), answer, "✅", "gradients match")
 
 
 @pytest.mark.parametrize(
@@ -176,17 +164,20 @@ def test_loss_mistakes_fail_with_the_hint_that_names_them(mistake, says, capsys)
         return scratch_loss(params, apply, batch, config, mistake=mistake)
 
     used, out = run(ch06.check_ppo_loss, answer, capsys)
-    assert "❌" in out and says in out and used is ppo.ppo_loss
+    assert_verdict(used, out, answer, "❌", says)
+    assert used is ppo.ppo_loss
 
 
 def test_loss_that_breaks_under_jit_gets_the_jit_hint(capsys):
     used, out = run(ch06.check_ppo_loss, python_if_loss, capsys)
-    assert "❌" in out and "jax.jit" in out and used is ppo.ppo_loss
+    assert_verdict(used, out, python_if_loss, "❌", "jax.jit")
+    assert used is ppo.ppo_loss
 
 
 def test_loss_placeholder_is_not_started(capsys):
-    used, out = run(ch06.check_ppo_loss, loss_placeholder, capsys)
-    assert "⏳" in out and used is ppo.ppo_loss
+    used, out = run(ch06.check_ppo_loss, not_started, capsys)
+    assert_verdict(used, out, not_started, "⏳")
+    assert used is ppo.ppo_loss
 
 
 def test_the_loss_cases_move_ratios_past_the_clip_range():

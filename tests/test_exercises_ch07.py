@@ -11,11 +11,7 @@ import scipy.stats
 from course_lib import stats
 from course_lib.checking import whose_code
 from course_lib.exercises import ch07
-
-
-def run(check, fn, capsys):
-    used = check(fn)
-    return used, " ".join(capsys.readouterr().out.split())
+from tests.exercise_helpers import assert_verdict, not_started, run
 
 
 # --- 7.1 the interquartile mean ----------------------------------------------------------------------------
@@ -67,14 +63,9 @@ def in_place_iqm(scores):
     return scores[cut : len(scores) - cut].mean()
 
 
-def iqm_placeholder(scores):
-    raise NotImplementedError("Exercise not started: replace this line with your code")
-
-
 @pytest.mark.parametrize("answer", [ch07.interquartile_mean, rank_mask_iqm])
 def test_iqm_valid_jax_answers_pass_and_are_used_as_written(answer, capsys):
-    used, out = run(ch07.check_interquartile_mean, answer, capsys)
-    assert "✅" in out and "jax.jit and jax.vmap" in out and used is answer
+    assert_verdict(*run(ch07.check_interquartile_mean, answer, capsys), answer, "✅", "jax.jit and jax.vmap")
 
 
 @pytest.mark.parametrize("answer", [numpy_iqm, scipy_iqm])
@@ -101,12 +92,14 @@ def test_iqm_valid_numpy_answers_pass_and_run_compiled_through_a_callback(answer
 )
 def test_iqm_mistakes_fail_with_the_hint_that_names_them(answer, says, capsys):
     used, out = run(ch07.check_interquartile_mean, answer, capsys)
-    assert "❌" in out and says in out and used is ch07.interquartile_mean
+    assert_verdict(used, out, answer, "❌", says)
+    assert used is ch07.interquartile_mean
 
 
 def test_iqm_placeholder_is_not_started(capsys):
-    used, out = run(ch07.check_interquartile_mean, iqm_placeholder, capsys)
-    assert "⏳" in out and used is ch07.interquartile_mean
+    used, out = run(ch07.check_interquartile_mean, not_started, capsys)
+    assert_verdict(used, out, not_started, "⏳")
+    assert used is ch07.interquartile_mean
 
 
 @pytest.mark.filterwarnings("ignore:Mean of empty slice")
@@ -213,14 +206,9 @@ def python_loop(key, scores, statistic, num_resamples, confidence):
     return ch07._quantiles(jnp.stack(values), confidence)
 
 
-def bootstrap_placeholder(key, scores, statistic, num_resamples, confidence):
-    raise NotImplementedError("Exercise not started: replace this line with your code")
-
-
 @pytest.mark.parametrize("answer", [ch07.bootstrap_interval, choice_and_percent, split_keys_and_sorted_index])
 def test_bootstrap_valid_answers_pass(answer, capsys):
-    used, out = run(ch07.check_bootstrap_interval, answer, capsys)
-    assert "✅" in out and "uses each key once" in out and used is answer
+    assert_verdict(*run(ch07.check_bootstrap_interval, answer, capsys), answer, "✅", "uses each key once")
 
 
 @pytest.mark.parametrize(
@@ -238,12 +226,14 @@ def test_bootstrap_valid_answers_pass(answer, capsys):
 )
 def test_bootstrap_mistakes_fail_with_the_hint_that_names_them(answer, says, capsys):
     used, out = run(ch07.check_bootstrap_interval, answer, capsys)
-    assert "❌" in out and says in out and used is ch07.bootstrap_interval
+    assert_verdict(used, out, answer, "❌", says)
+    assert used is ch07.bootstrap_interval
 
 
 def test_bootstrap_placeholder_is_not_started(capsys):
-    used, out = run(ch07.check_bootstrap_interval, bootstrap_placeholder, capsys)
-    assert "⏳" in out and used is ch07.bootstrap_interval
+    used, out = run(ch07.check_bootstrap_interval, not_started, capsys)
+    assert_verdict(used, out, not_started, "⏳")
+    assert used is ch07.bootstrap_interval
 
 
 def test_the_reference_bootstrap_agrees_with_the_course_library():
