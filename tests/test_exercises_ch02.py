@@ -149,7 +149,8 @@ def test_key_reuse_is_reported_at_the_learners_line(capsys):
     """The distribution of coin_and_action_from_one_key is right: the verdict comes from the key-reuse
     checker, which points at the learner's second draw from the key."""
     used, out = run(ch02.check_select_action, coin_and_action_from_one_key, capsys, Q_NET)
-    assert used is not coin_and_action_from_one_key and "It happened at: line 4 of coin_and_action_from_one_key" in out, out
+    assert used is not coin_and_action_from_one_key, out
+    assert "It happened at: line 4 of coin_and_action_from_one_key" in out, out
 
 
 # --- Exercise 2.2: dqn_loss -----------------------------------------------------------------------------
@@ -240,17 +241,17 @@ def best_not_taken(online, target, t, gamma):
         (chapter_solution, "✅", ""),
         (flipped_error_manual_huber, "✅", ""),
         (take_along_axis, "✅", ""),
-        (squared, "❌", "Huber"),
-        (online_target, "❌", "target_params"),
+        (squared, "❌", "that is half the squared TD error; use the Huber loss"),
+        (online_target, "❌", "your target uses the online network"),
         (no_termination, "❌", "bootstraps after a termination"),
         (double_dqn, "❌", "Double DQN target"),
         (global_params_loss, "❌", "global `params`"),
         (python_if_terminated, "❌", "jax.jit"),
         (int_action, "❌", "jax.jit"),
         (stop_gradient_on_delta, "❌", "stop_gradient belongs around the target only"),
-        (gamma_fixed, "❌", "gamma"),
+        (gamma_fixed, "❌", "ignores the `gamma` passed in"),
         (argmax_target, "❌", "index of the best next action"),
-        (best_not_taken, "❌", "action taken"),
+        (best_not_taken, "❌", "the online network's largest Q-value"),
         (not_started, "⏳", ""),
     ],
 )
@@ -299,8 +300,8 @@ def python_if_tau(online_params, target_params, tau):
         (lambda o, t, tau: jax.tree.map(lambda a, b: b + tau * (a - b), o, t), "✅", ""),
         (nested_comprehension, "✅", ""),
         (lambda o, t, tau: jax.tree_util.tree_map(lambda a, b: (1 - tau) * b + tau * a, o, t), "✅", ""),
-        (lambda o, t, tau: jax.tree.map(lambda a, b: tau * b + (1 - tau) * a, o, t), "❌", "swapped"),
-        (lambda o, t, tau: o, "❌", "hard copy"),
+        (lambda o, t, tau: jax.tree.map(lambda a, b: tau * b + (1 - tau) * a, o, t), "❌", "target are swapped"),
+        (lambda o, t, tau: o, "❌", "returns the online parameters: a hard copy"),
         (lambda o, t, tau: jax.tree.map(lambda a, b: 0.005 * a + 0.995 * b, o, t), "❌", "hard-coded"),
         (lambda o, t, tau: jax.tree.map(lambda a, b: tau * (a - b), o, t), "❌", "returns the step"),
         (mutates_target, "❌", "changed its argument `target_params` in place"),
