@@ -1,7 +1,9 @@
 """The tuned DQN configuration solves CartPole-v1 on seeds chapter 05 does not use (it trains on
-``jax.random.split(jax.random.key(2026), 8)``). About 25 s on 2 cores: the one slow test of the DQN.
+``jax.random.split(jax.random.key(2026), 8)``). About 10 s on 2 cores.
 
-Measured over 32 seeds (keys 1, 3, 4 and the chapter's), 29 solved: 6, 7, 8 and 8 of 8."""
+Measured over 32 seeds (keys 1, 3, 4 and the chapter's), 28 solved: 7, 7, 6 and 8 of 8. At that rate
+(87.5 %), fewer than 4 of 8 happens about once in 800 runs (binomial), whatever the CPU's rounding does
+to the seeds; a broken agent solves none."""
 
 import jax
 import numpy as np
@@ -18,7 +20,7 @@ def test_the_tuned_configuration_solves_cartpole_on_new_seeds():
     )
     fresh = np.asarray(fresh)
     # Solved: the kept parameters average >= 475 over 20 greedy episodes they were not selected on.
-    assert (fresh >= 475).sum() >= 5, f"greedy returns of the kept parameters: {fresh}"
+    assert (fresh >= 475).sum() >= 4, f"greedy returns of the kept parameters: {fresh}"
     assert np.all(np.asarray(results.best_return) <= 500)
 
 

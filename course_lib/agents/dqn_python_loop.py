@@ -31,11 +31,12 @@ class LoopResult(NamedTuple):
 def train(config: dqn.DQNConfig, num_steps: int, seed: int = 0) -> LoopResult:
     """Run ``num_steps`` steps of DQN with ``config`` on ``gymnasium``'s CartPole-v1, in a Python loop.
 
-    Uniform replay and the plain (not Double) target only; evaluation is not run here.
+    Uniform replay only (plain or Double DQN, from ``config.double_dqn`` through ``dqn.update_loss``);
+    evaluation is not run here.
     """
     _validate.positive_int("num_steps", num_steps)
-    if config.prioritized or config.double_dqn:
-        raise ValueError("config: the Python-loop DQN supports neither prioritized replay nor double_dqn")
+    if config.prioritized:
+        raise ValueError("config: the Python-loop DQN does not support prioritized replay (prioritized=True)")
     parts = dqn.make_parts(config)
     q_apply, optimizer = parts.q_network.apply, parts.optimizer
 
