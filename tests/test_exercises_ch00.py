@@ -188,6 +188,17 @@ def returns_final_carry(rewards, gamma):
     return g
 
 
+def flips_the_rewards_only(rewards, gamma):
+    """Reverses time to scan forwards, but returns the outputs in that reversed order."""
+
+    def step(carry, reward):
+        carry = reward + gamma * carry
+        return carry, carry
+
+    _, out = lax.scan(step, jnp.zeros_like(rewards[0]), jnp.flip(rewards, axis=0))
+    return out
+
+
 def hard_coded_gamma(rewards, gamma):
     gamma = 0.9
     return lax.scan(lambda g, r: (r + gamma * g,) * 2, jnp.zeros_like(rewards[0]), rewards, reverse=True)[1]
@@ -215,6 +226,7 @@ def python_if_on_gamma(rewards, gamma):
         (discounts_the_reward_too, "❌", "only the future return"),
         (emits_the_old_carry, "❌", "emit the new carry"),
         (returns_final_carry, "❌", "return the stacked outputs"),
+        (flips_the_rewards_only, "❌", "reverse the scan's outputs back"),
         (hard_coded_gamma, "❌", "the gamma argument"),
         (python_if_on_gamma, "❌", "fails under jax.jit"),
         (not_started, "⏳", ""),

@@ -307,6 +307,11 @@ def probs_epsilon_after_power(td_errors, alpha, epsilon):
     return p / p.sum()
 
 
+def probs_epsilon_inside_abs(td_errors, alpha, epsilon):
+    p = jnp.abs(td_errors + epsilon) ** alpha
+    return p / p.sum()
+
+
 def probs_not_normalised(td_errors, alpha, epsilon):
     return jnp.power(jnp.abs(td_errors) + epsilon, alpha)
 
@@ -343,6 +348,7 @@ def probs_python_if(td_errors, alpha, epsilon):
         (probs_signed, "❌", "take its absolute value (jnp.abs)"),
         (lambda d, a, e: jnp.abs(d) ** a / (jnp.abs(d) ** a).sum(), "❌", "epsilon is missing or fixed"),
         (probs_epsilon_after_power, "❌", "epsilon is added after the power"),
+        (probs_epsilon_inside_abs, "❌", "epsilon is added inside the absolute value"),
         (probs_not_normalised, "❌", "do not sum to 1"),
         (probs_alpha_after_normalising, "❌", "alpha is applied after normalising"),
         (probs_softmax, "❌", "a softmax of the TD errors is not this distribution"),

@@ -18,6 +18,8 @@ def learner_physics(state, action, params, slip=""):
     force = jnp.where(action == 1, params.force_mag, -params.force_mag)
     if slip == "force sign":
         force = jnp.where(action == 1, -params.force_mag, params.force_mag)
+    if slip == "action times force":  # 0 for action 0, not a push to the left
+        force = action * params.force_mag
     theta = state.theta
     if slip == "degrees":
         theta = theta * jnp.pi / 180  # "convert to radians"
@@ -114,6 +116,7 @@ def vectorised(state, action, params):
         (vectorised, "✅", ""),
         (slip("semi-implicit"), "❌", "explicit Euler"),
         (slip("force sign"), "❌", "the wrong sign"),
+        (slip("action times force"), "❌", "action 0 gives no force"),
         (slip("pole mass"), "❌", "total mass"),
         (slip("half of half"), "❌", "half* the pole's length"),
         (slip("no time"), "❌", "goes up by one"),

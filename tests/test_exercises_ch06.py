@@ -74,6 +74,44 @@ def python_if_gae(rewards, values, next_values, terminated, done, gamma, lam):
     return loop_gae(rewards, values, next_values, terminated, done, gamma, lam)
 
 
+def next_row_value_gae(rewards, values, next_values, terminated, done, gamma, lam):
+    """The next step's value read from values (values[t + 1]), next_values only after the last step."""
+    steps = rewards.shape[0]
+    advantages = [None] * steps
+    last = jnp.zeros_like(rewards[0])
+    for t in reversed(range(steps)):
+        next_value = next_values[t] if t == steps - 1 else values[t + 1]
+        delta = rewards[t] + gamma * (1.0 - terminated[t]) * next_value - values[t]
+        last = delta + gamma * lam * (1.0 - done[t]) * last
+        advantages[t] = last
+    advantages = jnp.stack(advantages)
+    return advantages, advantages + values
+
+
+def lambda_times_delta_gae(rewards, values, next_values, terminated, done, gamma, lam):
+    deltas = lam * (rewards + gamma * next_values * (1 - terminated) - values)
+
+    def body(carry, inputs):
+        delta, end = inputs
+        advantage = delta + gamma * lam * (1 - end) * carry
+        return advantage, advantage
+
+    _, advantages = jax.lax.scan(body, jnp.zeros_like(deltas[0]), (deltas, done), reverse=True)
+    return advantages, advantages + values
+
+
+def no_gamma_in_recursion_gae(rewards, values, next_values, terminated, done, gamma, lam):
+    deltas = rewards + gamma * next_values * (1 - terminated) - values
+
+    def body(carry, inputs):
+        delta, end = inputs
+        advantage = delta + lam * (1 - end) * carry
+        return advantage, advantage
+
+    _, advantages = jax.lax.scan(body, jnp.zeros_like(deltas[0]), (deltas, done), reverse=True)
+    return advantages, advantages + values
+
+
 def advantages_as_targets_gae(*args):
     advantages, _ = loop_gae(*args)
     return advantages, advantages
@@ -92,6 +130,9 @@ def test_gae_valid_answers_pass(answer, capsys):
         (advantages_as_targets_gae, "the advantage plus the value"),
         (float_carry_gae, "zeros shaped like one time step"),
         (hard_coded_gamma_gae, "use the gamma passed in"),
+        (next_row_value_gae, "bootstraps from values[t + 1]"),
+        (lambda_times_delta_gae, "lambda went into the TD error"),
+        (no_gamma_in_recursion_gae, "discounted by gamma * lam, not by lam alone"),
         (python_if_gae, "fails under jax.jit"),
     ],
 )
@@ -125,6 +166,8 @@ def scratch_loss(params, apply, batch, config, mistake=None, ddof=0):
     eps = 0.2 if mistake == "hard-coded clip" else config.clip_eps
     low, high = ratio * adv, jnp.clip(ratio, 1 - eps, 1 + eps) * adv
     surrogate = jnp.maximum(low, high) if mistake == "max" else jnp.minimum(low, high)
+    if mistake == "min of means":
+        surrogate = jnp.minimum(jnp.mean(low), jnp.mean(high))
     v_clip = batch.old_value + jnp.clip(value - batch.old_value, -eps, eps)
     value_loss = 0.5 * jnp.mean(jnp.maximum((value - batch.target) ** 2, (v_clip - batch.target) ** 2))
     probs = jax.nn.softmax(logits)
@@ -155,6 +198,7 @@ def test_loss_valid_answers_pass_with_matching_gradients(answer, capsys):
         ("frozen value", "freezes the critic"),
         ("frozen log prob", "the new log-probability must stay differentiable"),
         ("max", "take the minimum"),
+        ("min of means", "of the two means"),
         ("entropy penalty", "the entropy is a bonus"),
         ("hard-coded clip", "read clip_eps from config"),
     ],

@@ -208,6 +208,10 @@ def _flip_every_axis(rewards, gamma):
     return jnp.flip(_forwards(jnp.flip(rewards), gamma))
 
 
+def _not_flipped_back(rewards, gamma):
+    return _forwards(rewards[::-1], gamma)
+
+
 def _fixed_gamma(value: float) -> Callable:
     return lambda rewards, gamma: returns.discounted_returns(rewards, value)
 
@@ -250,6 +254,11 @@ DISCOUNTED_RETURNS_MISTAKES = [
         "jnp.flip without an axis reverses every axis, the batch too: reverse time only (axis=0), or scan "
         "with reverse=True.",
         _flip_every_axis,
+    ),
+    Mistake(
+        "your returns come out in reverse order, the last step's first: you reversed the rewards along time "
+        "to scan them, so reverse the scan's outputs back too (or scan with reverse=True and reverse nothing).",
+        _not_flipped_back,
     ),
     *(
         Mistake(

@@ -555,6 +555,11 @@ PRIORITY_MISTAKES = [
         lambda d, alpha, epsilon: _normalised(jnp.abs(d) ** alpha + epsilon),
     ),
     Mistake(
+        "epsilon is added inside the absolute value, which pulls negative TD errors towards 0: take the "
+        "absolute value of the TD error first, then add epsilon.",
+        lambda d, alpha, epsilon: _normalised(jnp.abs(d + epsilon) ** alpha),
+    ),
+    Mistake(
         _EPSILON,
         lambda d, alpha, epsilon: _normalised(jnp.abs(d) ** alpha),
     ),

@@ -23,6 +23,7 @@ def _physics(
     params: CartPoleParams,
     *,
     force_sign: float = 1.0,
+    left_push: float = -1.0,
     total_mass: Callable[[CartPoleParams], float] = lambda p: p.masscart + p.masspole,
     half_length: Callable[[CartPoleParams], float] = lambda p: p.length,
     angle: Callable[[jnp.ndarray], jnp.ndarray] = lambda theta: theta,
@@ -36,7 +37,7 @@ def _physics(
     time_step: Callable[[jnp.ndarray, CartPoleParams], jnp.ndarray] = lambda time, p: time + 1,
 ) -> CartPoleState:
     """The reference's equations with one piece changed by a keyword: each known mistake is one call."""
-    force = force_sign * jnp.where(action == 1, params.force_mag, -params.force_mag)
+    force = force_sign * jnp.where(action == 1, params.force_mag, left_push * params.force_mag)
     theta = angle(state.theta)
     cos_theta, sin_theta = jnp.cos(theta), jnp.sin(theta)
     mass = total_mass(params)
@@ -82,6 +83,11 @@ MISTAKES = [
     _mistake(
         "the force has the wrong sign: action 1 pushes right (+force_mag), action 0 pushes left (-force_mag).",
         force_sign=-1.0,
+    ),
+    _mistake(
+        "action 0 gives no force in your function: it must push left with -force_mag, as action 1 pushes "
+        "right with +force_mag. The cart is always pushed, one way or the other.",
+        left_push=0.0,
     ),
     _mistake(
         "your function divides by the pole's mass where the equations use the total mass "

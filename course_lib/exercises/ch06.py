@@ -51,17 +51,28 @@ def _both_ends() -> tuple[jax.Array, ...]:
 
 
 def _gae_variant(*, delta_end: str = "terminated", flow_end: str | None = "done", forward: bool = False,
-                 targets: str = "plus values", float_carry: bool = False) -> Callable:  # fmt: skip
+                 targets: str = "plus values", float_carry: bool = False, bootstrap: str = "next_values",
+                 delta_lam: str | None = None, carry_gamma: bool = True) -> Callable:  # fmt: skip
     """GAE with one rule changed: the known mistakes of exercise 6.1."""
 
     def wrong(rewards, values, next_values, terminated, done, gamma, lam):
         ends = {"terminated": terminated, "done": done, None: jnp.zeros_like(done)}
-        deltas = rewards + gamma * (1.0 - ends[delta_end]) * next_values - values
+        following = {  # the value the TD error bootstraps from: V of the observation after step t
+            "next_values": next_values,
+            "shifted": jnp.concatenate([values[1:], next_values[-1:]]),  # values[t + 1], next_values at the end
+            "shifted, zero at the end": jnp.concatenate([values[1:], jnp.zeros_like(values[:1])]),
+            "rolled": jnp.roll(values, -1, axis=0),
+        }[bootstrap]
+        discount = gamma * lam if delta_lam == "in the bootstrap" else gamma
+        deltas = rewards + discount * (1.0 - ends[delta_end]) * following - values
+        if delta_lam == "times delta":
+            deltas = lam * deltas
         keep = 1.0 - ends[flow_end]
+        carried = gamma * lam if carry_gamma else lam
 
         def backwards(next_advantage, step):
             delta, keep_t = step
-            advantage = delta + gamma * lam * keep_t * next_advantage
+            advantage = delta + carried * keep_t * next_advantage
             return advantage, advantage
 
         start = 0.0 if float_carry else jnp.zeros_like(deltas[0])
@@ -106,6 +117,28 @@ GAE_MISTAKES = [
         "the scan's carry starts as a number, shaped (), while each step's advantage has one value per "
         "environment: start it as zeros shaped like one time step (jnp.zeros_like of the first delta).",
         _gae_variant(float_carry=True),
+    ),
+    *(
+        Mistake(
+            "the TD error bootstraps from values[t + 1], the next row of the rollout: use next_values[t], the "
+            "value of the observation that followed step t. The two differ at an episode's end, where the next "
+            "row already belongs to the next episode.",
+            _gae_variant(bootstrap=bootstrap),
+        )
+        for bootstrap in ("shifted", "shifted, zero at the end", "rolled")
+    ),
+    *(
+        Mistake(
+            "lambda went into the TD error: delta_t has gamma but no lambda. Lambda only weighs the advantage "
+            "carried back from the next step, gamma * lam * A_{t+1}.",
+            _gae_variant(delta_lam=delta_lam),
+        )
+        for delta_lam in ("times delta", "in the bootstrap")
+    ),
+    Mistake(
+        "the advantage carried back from the next step lacks gamma: A_{t+1} is one step later, so it is "
+        "discounted by gamma * lam, not by lam alone.",
+        _gae_variant(carry_gamma=False),
     ),
     Mistake(
         "use the gamma passed in, not a number of your own (the check varies it).",
@@ -199,7 +232,10 @@ def _loss_variant(mistake: str, ddof: int = 0) -> Callable:
             advantage = (advantage - advantage.mean()) / (advantage.std(ddof=ddof) + 1e-8)
         clipped = jnp.clip(ratio, 1 - eps, 1 + eps) * advantage
         pick = jnp.maximum if mistake == "max" else jnp.minimum
-        surrogate = pick(ratio * advantage, clipped).mean()
+        if mistake == "min of means":
+            surrogate = jnp.minimum((ratio * advantage).mean(), clipped.mean())
+        else:
+            surrogate = pick(ratio * advantage, clipped).mean()
         policy_loss = surrogate if mistake == "ascent" else -surrogate
         squared = (value - batch.target) ** 2
         if mistake != "no value clipping":
@@ -230,6 +266,11 @@ LOSS_MISTAKES = [
         "take the minimum of the unclipped and clipped terms, a pessimistic bound; the maximum lets the "
         "policy run away where the advantage is large.",
         _loss_variant("max"),
+    ),
+    Mistake(
+        "the minimum is taken once, of the two means: take it for each sample first, between the two arrays, "
+        "then the mean, so that each sample's ratio is clipped on its own.",
+        _loss_variant("min of means"),
     ),
     Mistake(
         "the sign of the policy term: optimisers minimise, PPO maximises the surrogate, so the loss has "
