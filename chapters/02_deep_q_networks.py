@@ -63,7 +63,7 @@ import numpy as np
 import optax
 from jax import lax
 
-from course_lib import nets, plotting, rollouts, tabular
+from course_lib import checking, nets, plotting, rollouts, tabular
 from course_lib.agents import dqn
 from course_lib.envs import CartPole, auto_reset
 from course_lib.exercises import ch02
@@ -476,6 +476,14 @@ seconds = time.perf_counter() - start
 print(f"16 agents x {NUM_STEPS:,} steps in {seconds:.1f} s, compile included")
 returns = np.asarray(returns).reshape(2, NUM_SEEDS, -1)
 largest_q = np.asarray(largest_q).reshape(2, NUM_SEEDS, -1)
+
+# %%
+print(
+    checking.whose_code(
+        select_action=(select_action, ch02.reference_select_action(q_network)),
+        dqn_loss=(dqn_loss, ch02.reference_dqn_loss(q_network)),
+    )
+)
 
 # %% tags=["nbval-ignore-output"]
 x = EVAL_EVERY * np.arange(1, returns.shape[2] + 1)

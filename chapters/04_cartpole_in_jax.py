@@ -62,7 +62,7 @@ from gymnasium.envs.classic_control import CartPoleEnv
 from IPython.display import HTML
 from jax import lax
 
-from course_lib import plotting, rollouts
+from course_lib import checking, envs, plotting, rollouts
 from course_lib.envs import CartPole, CartPoleParams, CartPoleState, auto_reset
 from course_lib.envs.rendering import animate_episode, render_frame
 from course_lib.exercises import ch04
@@ -273,6 +273,13 @@ assert (
     difference.max() < 1e-5
 ), "the dynamics should match gymnasium's to float32 precision"
 assert flags_agree == 1.0
+
+# %%
+print(
+    checking.whose_code(
+        cartpole_dynamics=(cartpole_dynamics, envs.cartpole.dynamics)
+    )
+)
 
 # %% [markdown]
 # One step at a time the two agree to float32 precision. What about a whole episode, run open loop with

@@ -67,6 +67,19 @@ def _pick_observations(q_network: hk.Transformed, params: object) -> dict[str, j
     return picked
 
 
+@functools.cache
+def reference_select_action(q_network: hk.Transformed) -> Callable:
+    """The reference for exercise 2.1, one object per network, so ``checking.whose_code`` can tell it from
+    the learner's function after the check has returned one of the two."""
+    return functools.partial(dqn.select_action, q_network.apply)
+
+
+@functools.cache
+def reference_dqn_loss(q_network: hk.Transformed) -> Callable:
+    """The reference for exercise 2.2, one object per network (see :func:`reference_select_action`)."""
+    return functools.partial(dqn.transition_loss, q_network.apply)
+
+
 def check_select_action(fn: Callable, q_network: hk.Transformed) -> Callable:
     """Exercise 2.1: ``select_action(key, params, obs, epsilon)``, checked by the distribution of its actions
     over 20,000 keys per case, on observations with different greedy actions and several epsilons, and by
@@ -74,7 +87,7 @@ def check_select_action(fn: Callable, q_network: hk.Transformed) -> Callable:
     params = _example_params(q_network, 21)
     num_actions = int(q_network.apply(params, jnp.zeros(4)).shape[-1])
     obs = _pick_observations(q_network, params)
-    reference = functools.partial(dqn.select_action, q_network.apply)
+    reference = reference_select_action(q_network)
 
     def probability_hint(epsilon: float) -> str:
         greedy = 1 - epsilon + epsilon / num_actions
@@ -284,7 +297,7 @@ def check_dqn_loss(fn: Callable, q_network: hk.Transformed) -> Callable:
     Values and gradients with respect to ``online_params`` are compared on every case, and every case runs
     again under ``jax.jit`` (the chapter compiles the loss) and ``jax.vmap`` (the chapter batches it)."""
     online, target = _example_params(q_network, 11), _example_params(q_network, 12)
-    reference = functools.partial(dqn.transition_loss, q_network.apply)
+    reference = reference_dqn_loss(q_network)
     rng = np.random.default_rng(2022)
 
     def transition(obs, action, reward, next_obs, terminated):
