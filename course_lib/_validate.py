@@ -26,11 +26,21 @@ run with ``check`` a no-op, interleaved, best of 5): DQN (``ARTICLE_CONFIG``, 10
 12,588 steps/s, no measurable cost; PPO (PureJaxRL's CartPole config, 51,200 steps) 100,746 vs 108,818
 steps/s, 7 % slower (an action and a state check on every environment step). Outputs for good input are
 bitwise unchanged: a check adds a branch, never arithmetic.
+
+One exception, :func:`library_only`: while ``dqn.make_train`` or ``ppo.make_train`` traces a run that holds
+no learner code (no ``step_fn``, ``gae_fn``, buffer or environment of the learner's), every traced value
+comes from a config and a key that were checked when concrete, so its traced checks cannot fail. There
+they are left out: each costs compile time (0.3-0.8 s per training program, measured side by side), and
+its host callback keeps the program out of JAX's persistent compilation cache, which never stores a
+program with one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import jax
@@ -74,6 +84,22 @@ def _in_compiled(message: str, error: type[Exception], ok: jax.Array, value: jax
     lax.cond(jnp.all(ok), lambda: None, fail)
 
 
+_TRACING = threading.local()
+
+
+@contextlib.contextmanager
+def library_only() -> Iterator[None]:
+    """Trace a program made only of course_lib's code from checked arguments: traced checks are left out
+    (see the module docstring); concrete and static checks still run. Per thread, so a program traced in
+    another thread at the same time keeps its checks."""
+    before = getattr(_TRACING, "library_only", False)
+    _TRACING.library_only = True
+    try:
+        yield
+    finally:
+        _TRACING.library_only = before
+
+
 def check(ok: Any, message: str, value: Any, error: type[Exception] = ValueError) -> None:
     """Raise ``error(message)`` unless every element of ``ok`` is true; ``{got}`` in ``message`` shows the
     offending part of ``value``. Eager on concrete input; from the compiled program on traced input."""
@@ -82,6 +108,8 @@ def check(ok: Any, message: str, value: Any, error: type[Exception] = ValueError
         if not np.all(ok):  # the value may still be a tracer (under grad, where ok is not): show its shape
             shown = np.asarray(value) if is_concrete(value) else np.full(np.shape(value), np.nan)
             _raise_if_bad(message, error, ok, shown)
+        return
+    if getattr(_TRACING, "library_only", False):
         return
     ok = lax.stop_gradient(jnp.asarray(ok, bool))
     value = lax.stop_gradient(jnp.asarray(value))

@@ -10,6 +10,7 @@ parameters, ``target_params``. Soft (Polyak) and periodic hard target updates ar
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -509,6 +510,8 @@ def make_train(
             while the compiled loop runs (a :class:`course_lib.progress.ProgressBar`, for example).
     """
     parts = make_parts(config, env, buffer_add=buffer_add, buffer_sample=buffer_sample)
+    # No learner code inside: traced checks cannot fail, and are left out (see _validate.library_only).
+    library_only = env is None and step_fn is None and (buffer_add, buffer_sample) == (uniform.add, uniform.sample)
     if step_fn is None:
         step_fn = train_step if config.num_envs == 1 else vector_train_step
     _validate.function("step_fn", step_fn)
@@ -528,6 +531,10 @@ def make_train(
 
     def train(key: jax.Array) -> TrainResult:
         _validate.key("key", key)
+        with _validate.library_only() if library_only else contextlib.nullcontext():
+            return run(key)
+
+    def run(key: jax.Array) -> TrainResult:
         init_key, loop_key, eval_key = jax.random.split(key, 3)
         state = init_state(parts, init_key)
         if not config.eval_every:

@@ -19,6 +19,7 @@ compilation (chapter 06's ablations); every other field shapes the program and i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass, replace
@@ -510,6 +511,8 @@ def make_train(
             :class:`course_lib.progress.ProgressBar`, for example); under ``vmap``, once per run.
     """
     parts = make_parts(config, env, gae_fn=gae_fn, loss_fn=loss_fn)
+    # No learner code inside: traced checks cannot fail, and are left out (see _validate.library_only).
+    library_only = env is None and gae_fn is returns.gae and loss_fn is None
     if progress is not None:
         _validate.function("progress", progress)
     _validate.positive_int("progress_every", progress_every)
@@ -526,6 +529,10 @@ def make_train(
                 "make another train with make_train for other values"
             )
         run_parts = replace(parts, config=run_config)
+        with _validate.library_only() if library_only else contextlib.nullcontext():
+            return run(run_parts, key)
+
+    def run(run_parts: PPOParts, key: jax.Array) -> TrainResult:
         init_key, loop_key = jax.random.split(key)
         state = init_state(run_parts, init_key)
 
