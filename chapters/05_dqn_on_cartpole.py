@@ -543,7 +543,7 @@ HTML(
 # schedule. Time a short run of it on the article's configuration, next to the compiled loop:
 
 # %% tags=["nbval-ignore-output"]
-loop = dqn_python_loop.train(article, num_steps=3_000)
+loop = dqn_python_loop.train(article, num_steps=1_500)
 print(
     f"Python loop (gymnasium):  {loop.steps_per_second:7,.0f} steps per second"
 )
@@ -551,7 +551,7 @@ print(f"one jitted lax.scan:      {article_rate:7,.0f} steps per second")
 print(f"speed-up:                 {article_rate / loop.steps_per_second:7.1f}x")
 
 # %% [markdown]
-# A few times faster, not a hundred. Every step of the Python loop crosses from Python into compiled
+# About ten times faster, not a hundred. Every step of the Python loop crosses from Python into compiled
 # code and back (to act, to update), plus gymnasium's step and the NumPy buffer's copies; the scan
 # removes all of that. What it cannot remove is the arithmetic of the gradient updates, and on two
 # CPU cores that is a large part of the time. The bigger the network and the fewer the Python steps
