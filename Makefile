@@ -15,9 +15,10 @@ export PYTHONHASHSEED := 0
 # compiled again. The cache key includes XLA_FLAGS and the library versions, so test-isa and an
 # upgrade compile afresh. Switch it off with `make test JAX_CACHE=`.
 # Its limit, measured (make bench, "Chapters"): JAX never writes a program that holds a host callback
-# to the cache (jax/_src/compiler.py, _cache_write), and every training program here holds some: the
-# input checks that raise inside jit (course_lib._validate) and the progress bars. So the cache serves
-# the small programs and the checks-free ones; a chapter's training programs compile again each run.
+# to the cache (jax/_src/compiler.py, _cache_write). Training runs made of course_lib's code alone
+# (dqn/ppo.make_train without the learner's code) are traced without their input checks, which cannot
+# fail there (course_lib._validate.library_only), so they are cached. A run that holds the learner's
+# code keeps its checks, and a progress bar is a callback too: those compile again each run.
 JAX_CACHE ?= $(CURDIR)/.cache/jax
 ifneq ($(strip $(JAX_CACHE)),)
 export JAX_COMPILATION_CACHE_DIR := $(JAX_CACHE)

@@ -112,12 +112,17 @@ target is missed, the table says so.
   operations more than by arithmetic (one update of a 64-64 network took 68 µs on 32 transitions and
   97 µs on 64 in a side-by-side measurement: twice the work, 40 % more time). `FAST_CONFIG` steps 8 environments side by side, acting for all of them in one
   batched forward pass, and takes one update per 8 environment steps, so it pays that cost once per 8
-  steps. What remains is compilation: about 3.5 s of a learner's 4 s, even with
-  `course_lib.compile_options.QUICK_COMPILE`.
+  steps. What remains is compilation: about 3.5 s of a learner's 4 s the first time, even with
+  `course_lib.compile_options.QUICK_COMPILE` (XLA's compile is most of it: tracing takes 0.1-0.4 s and
+  lowering 0.2-0.5 s; the greedy evaluation inside the run adds about 0.9 s). Tried: XLA's older
+  fusion emitters (`--xla_cpu_use_fusion_emitters=false`) compile 35-40 % faster but run DQN 15-30 %
+  and PPO 50-75 % slower; leaving the input checks out saves 0.3-0.8 s. From the persistent cache, a
+  second process starts the same run in about a second.
 * **The compilation cache.** JAX never writes a program that holds a host callback to its persistent
-  cache, and the course's training programs hold some (the input checks that raise inside `jit`, the
-  progress bars). So a chapter's second run compiles its training programs again, and takes as long
-  as the first.
+  cache. Training runs made of course_lib's code alone (`make_train` without the learner's code, as in
+  these benchmarks) are traced without their input checks, which cannot fail there, and are cached.
+  The chapters' runs hold the learner's own functions (their checks stay) or a progress bar (a
+  callback), so a chapter's second run compiles most of its training programs again.
 * **DQN.** Each step of the article configuration is one gradient update on 32 transitions through a
   64-64-64 network: three forward passes (online on states, online and target on next states) and a
   backward pass. On two cores those small matrix products, not Python, bound the compiled loop; the
