@@ -77,3 +77,12 @@ def test_library_only_is_restored_after_an_error():
         raise RuntimeError("inside")
     with pytest.raises(Exception, match="gamma"):
         jax.block_until_ready(jax.jit(returns.discounted_returns)(jnp.ones(3), 1.5))
+
+
+def test_a_traced_setting_from_the_learners_program_is_still_checked():
+    """A learner's jit that builds the run's config from a traced value: the config checks it in the
+    learner's program, outside the library-only trace, so lambda = 1.5 still raises."""
+    train = ppo.make_train(PPO_SMALL)
+    run = jax.jit(lambda lam: train(KEY, dataclasses.replace(PPO_SMALL, gae_lambda=lam)))
+    with pytest.raises(Exception, match="gae_lambda must lie in"):
+        jax.block_until_ready(run(1.5))
