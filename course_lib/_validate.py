@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -74,7 +75,22 @@ def _show(value: np.ndarray, ok: np.ndarray) -> str:
 
 def _raise_if_bad(message: str, error: type[Exception], ok: np.ndarray, value: np.ndarray) -> None:
     if not np.all(ok):
-        raise error(message.format(got=_show(value, ok)))
+        bad_input = error(message.format(got=_show(value, ok)))
+        bad_input.course_input_error = True  # see _QuietInputErrors
+        raise bad_input
+
+
+class _QuietInputErrors(logging.Filter):
+    """JAX logs every exception raised inside a debug callback, with its traceback, before raising it
+    again as a ``JaxRuntimeError`` whose message ends in the same line. For a bad input that log is a
+    second, longer traceback from inside course_lib on the learner's screen, and says nothing new."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        raised = record.exc_info[1] if record.exc_info else None
+        return not getattr(raised, "course_input_error", False)
+
+
+logging.getLogger("jax._src.debugging").addFilter(_QuietInputErrors())
 
 
 def _in_compiled(message: str, error: type[Exception], ok: jax.Array, value: jax.Array) -> None:
