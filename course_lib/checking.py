@@ -569,17 +569,29 @@ def evaluate_sampler(
     learner_batched = _batched(learner_fn)
     reference_batched = _batched(reference_fn)
     for case in cases:
+        # The shape of one draw, traced only: running the learner's function op by op first would compile
+        # every cond in it on its own (seconds for a DQN step). Op by op only when tracing fails, so that
+        # the error names the learner's line, or so that a function that works on one key but not under
+        # vmap (a Python `if` on a value) is told so below.
         try:
-            single = learner_fn(keys[0], *case.args, **case.kwargs)
+            single = jax.eval_shape(lambda key, args, kwargs: learner_fn(key, *args, **kwargs), keys[0], case.args, case.kwargs)
         except NotImplementedError:
             return Verdict("not started", "")
-        except Exception as error:  # noqa: BLE001
-            return Verdict("not yet", _raised(case, error, learner_fn))
-        if np.shape(single) != () or np.asarray(single).dtype.kind not in "iu":
+        except Exception:  # noqa: BLE001
+            try:
+                single = learner_fn(keys[0], *case.args, **case.kwargs)
+            except NotImplementedError:
+                return Verdict("not started", "")
+            except Exception as error:  # noqa: BLE001
+                return Verdict("not yet", _raised(case, error, learner_fn))
+        dtype = getattr(single, "dtype", None)
+        if dtype is None and isinstance(single, (int, float, bool, np.generic)):  # a Python number, op by op
+            dtype = np.asarray(single).dtype
+        if np.shape(single) != () or dtype is None or np.dtype(dtype).kind not in "iu":
             return Verdict(
                 "not yet",
                 f"On the case '{case.name}': expected one integer (shape ()), got {_describe_tree(single)} "
-                f"of dtype {getattr(single, 'dtype', type(single).__name__)}.",
+                f"of dtype {dtype if dtype is not None else type(single).__name__}.",
             )
         reused = _reused_key(learner_fn, case) if single_use_keys else None
         if reused:
