@@ -49,7 +49,7 @@ def _states() -> tuple[dqn.DQNParts, dict[str, dqn.DQNState]]:
     """Training states at the moments the exercise's cases need, made with the reference step."""
     parts = dqn.make_parts(CONFIG)
     step = jax.jit(functools.partial(dqn.train_step, parts))
-    state = dqn.init_state(parts, jax.random.key(0))
+    state = jax.jit(functools.partial(dqn.init_state, parts))(jax.random.key(0))  # one compile, not dozens of ops
     moments = {}
     for number, key in enumerate(jax.random.split(jax.random.key(1), 40)):
         if number in (3, 15, 16, 19, 24):
