@@ -89,6 +89,15 @@ def dynamics(state: CartPoleState, action: jax.Array, params: CartPoleParams = C
     )
 
 
+def check_finite(state: CartPoleState) -> None:
+    """``ValueError`` unless every state variable is finite, also under jit: a NaN state compares False
+    with every threshold, so its episode would never terminate. The sum is finite exactly when every
+    variable is (short of overflow) and, unlike a stack of the four, costs no copy of the state: at 16,384
+    environments the stack slowed the whole step by 14 %."""
+    total = state.x + state.x_dot + state.theta + state.theta_dot
+    _validate.check(jnp.isfinite(total), "state must be finite (no NaN or inf): x + x_dot + theta + theta_dot is {got}", total)
+
+
 class CartPole:
     """CartPole-v1: ``reset(key, params)`` and ``step(key, state, action, params)``, pure functions."""
 
@@ -125,9 +134,9 @@ class CartPole:
         params = self.default_params if params is None else params
         check_params(params)
         check_state(state, CartPoleState)
-        check_action(action, self.num_actions)
-        # A NaN state compares False with every threshold: the episode would never terminate.
-        _validate.finite("state", jnp.stack([state.x, state.x_dot, state.theta, state.theta_dot]))
+        with _validate.one_branch():  # one compiled branch for both checks: they run on every step
+            check_action(action, self.num_actions)
+            check_finite(state)
         next_state = dynamics(state, action, params)
         terminated = (jnp.abs(next_state.x) > params.x_threshold) | (
             jnp.abs(next_state.theta) > params.theta_threshold_radians
@@ -162,7 +171,16 @@ class CartPole:
         _validate.key("key", key)
         if jnp.ndim(action) != 1:
             raise ValueError(f"action must be one action per environment, shape (num_envs,), got shape {jnp.shape(action)}")
-        return jax.vmap(self.step, in_axes=(None, 0, 0, None))(key, state, action, params)
+        params = self.default_params if params is None else params
+        check_params(params)
+        check_state(state, CartPoleState)
+        with _validate.one_branch():
+            _validate.index("action", action, self.num_actions)
+            check_finite(state)
+        # Checked once for the whole batch above; checks inside the vmap would add a batching rule's
+        # reductions on every step, which at one environment cost more than the physics.
+        with _validate.library_only():
+            return jax.vmap(self.step, in_axes=(None, 0, 0, None))(key, state, action, params)
 
     @staticmethod
     def observation(state: CartPoleState) -> jax.Array:

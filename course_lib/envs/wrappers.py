@@ -11,10 +11,12 @@ target must bootstrap from ``V(final_observation)``, not from the reset observat
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from course_lib import _validate
 from course_lib.envs.base import Environment
@@ -54,9 +56,10 @@ class AutoReset:
         """:meth:`step` for ``num_envs`` environments at once, every leaf of ``state`` and ``action``
         batched on axis 0, with one ``key`` for the whole batch.
 
-        An environment that has ``reset_batch``/``step_batch`` (CartPole) draws every environment's
-        restart from one key; any other is stepped with ``jax.vmap`` and one key per environment. Same
-        results as ``jax.vmap(step)`` in distribution, not draw for draw (the keys are used differently).
+        An environment that has ``reset_batch``/``step_batch`` (CartPole) draws the restarts from one key,
+        and only as many as needed (:func:`restart_finished`); any other is stepped with ``jax.vmap`` and
+        one key per environment. Same results as ``jax.vmap(step)`` in distribution, not draw for draw
+        (the keys are used differently).
         """
         params = self.default_params if params is None else params
         _validate.key("key", key)
@@ -71,20 +74,57 @@ class AutoReset:
             obs, next_state, reward, terminated, truncated, info = jax.vmap(self.env.step, in_axes=(0, 0, 0, None))(
                 keys, state, action, params
             )
-        if hasattr(self.env, "reset_batch"):
-            reset_obs, reset_state = self.env.reset_batch(reset_key, num_envs, params)
-        else:
-            reset_obs, reset_state = jax.vmap(self.env.reset, in_axes=(0, None))(
-                jax.random.split(reset_key, num_envs), params
-            )
         done = terminated | truncated
-
-        def pick(fresh: jax.Array, old: jax.Array) -> jax.Array:
-            return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), fresh, old)
-
-        next_state = jax.tree.map(pick, reset_state, next_state)
         info = {**info, "final_observation": obs}
-        return pick(reset_obs, obs), next_state, reward, terminated, truncated, info
+        if hasattr(self.env, "reset_batch"):
+            next_obs, next_state = restart_finished(self.env, reset_key, done, obs, next_state, params)
+            return next_obs, next_state, reward, terminated, truncated, info
+        reset_obs, reset_state = jax.vmap(self.env.reset, in_axes=(0, None))(jax.random.split(reset_key, num_envs), params)
+        next_obs, next_state = jax.tree.map(partial(_where_done, done), (reset_obs, reset_state), (obs, next_state))
+        return next_obs, next_state, reward, terminated, truncated, info
+
+
+# One step of many environments with a policy near random ends about 1 episode in 20 (CartPole's random
+# episodes last 22 steps on average), so fresh starts for a sixteenth of the batch nearly always suffice.
+FEW_RESTARTS_DIVISOR = 16
+
+
+def restart_finished(
+    env: Any, key: jax.Array, done: jax.Array, obs: jax.Array, state: Any, params: Any
+) -> tuple[jax.Array, Any]:
+    """``(obs, state)`` with a fresh start from ``env.reset_batch`` wherever ``done``, drawing only as many
+    starts as needed.
+
+    The uniform draws of a reset cost more than CartPole's physics (measured at 1,024 environments: the
+    step runs 1.8x faster without them), and most steps end few episodes. So: no draw when nothing ended;
+    a draw for ``ceil(num_envs / FEW_RESTARTS_DIVISOR)`` environments, handed out in order to the finished ones,
+    when that is enough; a draw for all of them otherwise. Every finished environment gets its own,
+    independent start, so the distribution is the one :meth:`reset` gives; only which draw goes where
+    depends on how many finished.
+    """
+    num_envs = done.shape[0]
+    few = -(-num_envs // FEW_RESTARTS_DIVISOR)  # ceil
+    ended = jnp.sum(done, dtype=jnp.int32)
+
+    def none() -> tuple[jax.Array, Any]:
+        return obs, state
+
+    def some() -> tuple[jax.Array, Any]:
+        fresh = env.reset_batch(key, few, params)
+        row = jnp.minimum(jnp.cumsum(done, dtype=jnp.int32) - 1, few - 1)  # the i-th finished env takes draw i
+        fresh = jax.tree.map(lambda leaf: leaf[jnp.maximum(row, 0)], fresh)
+        return jax.tree.map(partial(_where_done, done), fresh, (obs, state))
+
+    def every() -> tuple[jax.Array, Any]:
+        return jax.tree.map(partial(_where_done, done), env.reset_batch(key, num_envs, params), (obs, state))
+
+    if few == num_envs:
+        return lax.cond(ended > 0, every, none)
+    return lax.switch((ended > 0).astype(jnp.int32) + (ended > few), [none, some, every])
+
+
+def _where_done(done: jax.Array, fresh: jax.Array, old: jax.Array) -> jax.Array:
+    return jnp.where(done.reshape(done.shape + (1,) * (old.ndim - 1)), fresh, old)
 
 
 def auto_reset(env: Environment) -> AutoReset:
