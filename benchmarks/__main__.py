@@ -135,7 +135,10 @@ target is missed, the table says so.
 * **DQN.** Each step of the article configuration is one gradient update on 32 transitions through a
   64-64-64 network: three forward passes (online on states, online and target on next states) and a
   backward pass. On two cores those small matrix products, not Python, bound the compiled loop; the
-  Python loop adds a crossing from Python into compiled code at every step. (Its rate over the whole
+  Python loop adds a crossing from Python into compiled code at every step. Adam runs on one flat
+  vector of all the parameters (`optax.flatten`) instead of one array per layer: the same arithmetic in
+  fewer, larger operations, 25 % more steps per second in this configuration and 0.3 s less compile,
+  for PPO too. (Its rate over the whole
   run can exceed its steady rate: early on most actions are random and skip the network.)
 * **PPO.** About three quarters of each update is the learning phase (4 epochs x 4 minibatches of
   128 samples through two 64-64 networks), the rest the 128-step rollout. Both are bound by small

@@ -399,7 +399,7 @@ plt.show()
 # Read the grey lines, not only the mean. For tens of thousands of steps the seeds sit near 100: the
 # pole stays up, but the policy lets the cart drift (in runs we inspected, those episodes ended with
 # the cart at the edge of the track). Then, one by one, the seeds break through to 500 (in the book's
-# run between 27,000 and 47,000 steps), and few of them *stay* there: at any moment some seeds are in a dip, so the
+# run between 29,000 and 58,000 steps), and few of them *stay* there: at any moment some seeds are in a dip, so the
 # mean never reaches 475. That is why the best parameters are kept, and why they are evaluated again
 # on new episodes. The assertions below are the chapter's claims:
 
@@ -608,7 +608,7 @@ assert forwards != backwards  # order changes the rounding
 # | the same machine, `XLA_FLAGS=--xla_cpu_max_isa=AVX` | 45.2 / 110.8 / 115.3 |
 #
 # One run's numbers are one machine's. **A claim that survives** is a claim about many seeds: the
-# 8 seeds above, with the assertion written for the rate (4 or more of 8), not for the book's 8 of 8;
+# 8 seeds above, with the assertion written for the rate (4 or more of 8), not for the book's 7 of 8;
 # chapter 03's "replay beats learning online", asserted only because the 95 % intervals over 8 seeds
 # do not overlap; chapter 06's ablations, 8 seeds per variant. With `vmap`, seeds cost one call. The
 # course's tests re-run every chapter with `XLA_FLAGS=--xla_cpu_max_isa=AVX`, another instruction

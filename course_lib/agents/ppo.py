@@ -299,8 +299,9 @@ def make_parts(
             return config.learning_rate * (1.0 - (count // gradient_steps) / config.num_updates)
     else:
         learning_rate = config.learning_rate
-    optimizer = optax.chain(
-        optax.clip_by_global_norm(config.max_grad_norm), optax.adam(learning_rate, eps=1e-5)
+    # One flat vector for Adam instead of one per layer (see dqn.make_parts): compile 3.8 -> 3.5 s.
+    optimizer = optax.flatten(
+        optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(learning_rate, eps=1e-5))
     )
     network = nets.make_actor_critic(env.num_actions, config.hidden_sizes, config.activation)
     return PPOParts(config=config, env=env, network=network, optimizer=optimizer, gae=gae_fn, loss=loss_fn)
