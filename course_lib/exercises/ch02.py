@@ -17,7 +17,7 @@ import numpy as np
 import optax
 
 from course_lib.agents import dqn
-from course_lib.checking import Case, Mistake, Verdict, _reused_key, check, check_sampler, format_verdict
+from course_lib.checking import Case, Mistake, check, check_sampler
 
 CHAPTER_KEY = 0  # the chapter's params = q_network.init(jax.random.key(0), obs)
 
@@ -188,14 +188,10 @@ def check_select_action(fn: Callable, q_network: hk.Transformed) -> Callable:
     ]
     title = "Exercise 2.1 (select_action)"
     # A coin and a random action from one key (jax.random.uniform(key) < epsilon, then jax.random.randint(key,
-    # ...)) give the right distribution of actions here: only JAX's key-reuse checker sees the reuse. It runs
-    # before the distribution, as check_sampler's single_use_keys would; not through that option, whose
-    # verdict adds a sentence to the output the solution notebook stores.
-    reused = _reused_key(fn, cases[0]) if callable(fn) else None
-    if reused:
-        print(format_verdict(title, Verdict("not yet", reused)))
-        return reference
-    return check_sampler(title, fn, reference, cases, num_outcomes=num_actions, mistakes=mistakes)
+    # ...)) give the right distribution of actions here: only JAX's key-reuse checker sees the reuse.
+    return check_sampler(
+        title, fn, reference, cases, num_outcomes=num_actions, mistakes=mistakes, single_use_keys=True
+    )
 
 
 # --- Exercise 2.2 ----------------------------------------------------------------------------------------
