@@ -117,7 +117,8 @@ target is missed, the table says so.
   18 % slower and every compile 0.4-0.9 s longer. The remaining gap to gymnax at one environment is the
   compiled input check's branch (leaving it out made the step 35 % faster there). gymnasium's
   `make_vec` (NumPy, no per-step reset draw) is the fastest at 1,024 environments and more.
-* **DQN's time to 475.** A DQN step at these sizes is bounded by the fixed cost of each of its small
+* **DQN's time to 475.** The median is over all 8 seeds, a seed that never reached 475 counting as
+  slower than any that did (so it exists while 5 of 8 get there). A DQN step at these sizes is bounded by the fixed cost of each of its small
   operations more than by arithmetic (one update of a 64-64 network took 68 µs on 32 transitions and
   97 µs on 64 in a side-by-side measurement: twice the work, 40 % more time). `FAST_CONFIG` steps 8 environments side by side, acting for all of them in one
   batched forward pass, and takes one update per 8 environment steps, so it pays that cost once per 8
