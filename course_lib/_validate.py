@@ -134,12 +134,13 @@ _TRACING = threading.local()
 
 
 @contextlib.contextmanager
-def library_only() -> Iterator[None]:
+def library_only(when: bool = True) -> Iterator[None]:
     """Trace a program made only of course_lib's code from checked arguments: traced checks are left out
     (see the module docstring); concrete and static checks still run. Per thread, so a program traced in
-    another thread at the same time keeps its checks."""
+    another thread at the same time keeps its checks. ``when=False`` changes nothing (for a caller that
+    decides at run time whether the learner's code is inside)."""
     before = getattr(_TRACING, "library_only", False)
-    _TRACING.library_only = True
+    _TRACING.library_only = before or when
     try:
         yield
     finally:

@@ -72,6 +72,14 @@ def test_inside_library_only_concrete_checks_still_raise_and_traced_ones_are_lef
     assert "callback" in jax.jit(lambda gamma: returns.discounted_returns(jnp.ones(3), gamma)).lower(1.5).as_text()
 
 
+def test_library_only_when_false_keeps_the_checks_and_never_lifts_an_outer_one():
+    lower = lambda: jax.jit(lambda gamma: returns.discounted_returns(jnp.ones(3), gamma)).lower(1.5).as_text()
+    with _validate.library_only(False):
+        assert "callback" in lower()
+    with _validate.library_only(), _validate.library_only(False):
+        assert "callback" not in lower()
+
+
 def test_library_only_is_restored_after_an_error():
     with pytest.raises(RuntimeError), _validate.library_only():
         raise RuntimeError("inside")

@@ -10,7 +10,6 @@ parameters, ``target_params``. Soft (Polyak) and periodic hard target updates ar
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -536,7 +535,7 @@ def make_train(
 
     def train(key: jax.Array) -> TrainResult:
         _validate.key("key", key)
-        with _validate.library_only() if library_only else contextlib.nullcontext():
+        with _validate.library_only(library_only):
             return run(key)
 
     def run(key: jax.Array) -> TrainResult:

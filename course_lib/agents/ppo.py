@@ -19,7 +19,6 @@ compilation (chapter 06's ablations); every other field shapes the program and i
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 import dataclasses
 from dataclasses import dataclass, replace
@@ -530,7 +529,7 @@ def make_train(
                 "make another train with make_train for other values"
             )
         run_parts = replace(parts, config=run_config)
-        with _validate.library_only() if library_only else contextlib.nullcontext():
+        with _validate.library_only(library_only):
             return run(run_parts, key)
 
     def run(run_parts: PPOParts, key: jax.Array) -> TrainResult:
