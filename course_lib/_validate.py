@@ -150,9 +150,10 @@ def library_only(when: bool = True) -> Iterator[None]:
 @contextlib.contextmanager
 def one_branch() -> Iterator[None]:
     """Compile the traced checks made inside into one ``cond`` instead of one each; its bad branch raises
-    the first that fails, in order. For code run on every environment step: each ``cond`` is a separate
-    piece of the compiled program, and at one environment two of them cost CartPole's step a quarter of
-    its speed. Checks on concrete values still raise at once."""
+    the first that fails, in order. For code run on every environment step, where each ``cond`` splits
+    the compiled step: CartPole's two checks in one branch ran 1,024 environments at 2.5x gymnax against
+    2.0-2.2x with a branch each (side by side, one process, interleaved). Checks on concrete values still
+    raise at once."""
     outer = getattr(_TRACING, "pending", None)
     pending: list[Pending] = []
     _TRACING.pending = pending

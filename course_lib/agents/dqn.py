@@ -290,7 +290,7 @@ def make_parts(
         q_network=nets.make_q_network(env.num_actions, config.hidden_sizes),
         # Adam on one flat vector of every parameter, not one array per layer: the same arithmetic element
         # by element, in a few large operations instead of many small ones. ARTICLE_CONFIG ran 10.5k ->
-        # 13.2k steps/s and compiled 0.3 s faster (side by side, /tmp/s10/dqnu.py). The global norm sums
+        # 13.2k steps/s and compiled 0.3 s faster (make bench's dqn_scan, alternating processes). The global norm sums
         # in another order, so runs differ in the last bits, as on another CPU.
         optimizer=optax.flatten(optax.chain(optax.clip_by_global_norm(config.max_grad_norm), optax.adam(learning_rate))),
         epsilon=optax.linear_schedule(config.epsilon_start, config.epsilon_end, config.epsilon_decay_steps),

@@ -111,8 +111,8 @@ def restart_finished(
 
     def some() -> tuple[jax.Array, Any]:
         fresh = env.reset_batch(key, few, params)
-        row = jnp.minimum(jnp.cumsum(done, dtype=jnp.int32) - 1, few - 1)  # the i-th finished env takes draw i
-        fresh = jax.tree.map(lambda leaf: leaf[jnp.maximum(row, 0)], fresh)
+        row = jnp.clip(jnp.cumsum(done, dtype=jnp.int32) - 1, 0, few - 1)  # the i-th finished env takes draw i
+        fresh = jax.tree.map(lambda leaf: leaf[row], fresh)
         return jax.tree.map(partial(_where_done, done), fresh, (obs, state))
 
     def every() -> tuple[jax.Array, Any]:
