@@ -4,6 +4,7 @@ rest as the course generates them. The table must say so, row by row, and no fil
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import sys
 import threading
@@ -59,6 +60,11 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for suffix in (".py", ".ipynb"):
         answer(chapters / f"00_jax_for_rl{suffix}", "sample_average_update",
                solution_cell("00_jax_for_rl", "sample_average_update"))  # fmt: skip
+    # Saved together, as JupyterLab saves a pair: the same time on both. Written one after the other, the
+    # two could straddle a second on a busy machine, and the .ipynb would look a second newer.
+    saved = (chapters / "00_jax_for_rl.py").stat().st_mtime
+    for suffix in (".py", ".ipynb"):
+        os.utime(chapters / f"00_jax_for_rl{suffix}", (saved, saved))
     time.sleep(1.1)  # whole seconds decide which copy is newer
     answer(chapters / "01_q_tables.ipynb", "q_learning_update", solution_cell("01_q_tables", "q_learning_update"))
     answer(chapters / "03_replay_buffers.py", "td_error_probabilities", WRONG_PROBABILITIES)
