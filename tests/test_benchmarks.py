@@ -49,6 +49,11 @@ def test_quick_mode_writes_results_a_table_a_plot_and_the_book_page(quick_run):
     (chapter,) = results["chapters"]
     assert chapter["chapter"] == "00_quick" and positive(chapter["first_run"]) and positive(chapter["second_run"])
     assert positive(chapter["first_run_compile"]), "the kernel reported JAX's compile events"
+    # The cache's log messages were read: the first run wrote its programs, the second read them back.
+    assert positive(chapter["first_run_xla_by_fate"].get("written to the cache")), chapter
+    assert positive(chapter["second_run_xla_by_fate"].get("read from the cache")), chapter
+    assert "written to the cache" not in chapter["second_run_xla_by_fate"], chapter
+    assert positive(chapter["second_run_xla_by_fate"].get("host callback: never cached")), "compiled every run"
     assert results["meta"]["isa"]
     for target in results["targets"]:
         assert isinstance(target["met"], bool) and positive(target["target"])
