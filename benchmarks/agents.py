@@ -132,14 +132,16 @@ def run_dqn(quick: bool, repeats: int) -> dict[str, Any]:
     return out
 
 
-def ppo_runs(config: ppo.PPOConfig, num_seeds: int | None, repeats: int) -> dict[str, Any]:
+def ppo_runs(
+    config: ppo.PPOConfig, num_seeds: int | None, repeats: int, compiler_options: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """``jit(ppo.make_train(config))`` on one key (``num_seeds`` None) or ``jit(vmap(...))`` on several."""
     train = ppo.make_train(config)
     if num_seeds is None:
         fn, keys, seeds = train, jax.random.key(0), 1
     else:
         fn, keys, seeds = jax.vmap(train), jax.random.split(jax.random.key(0), num_seeds), num_seeds
-    measured, result = measure_jitted(fn, keys, repeats=repeats)
+    measured, result = measure_jitted(fn, keys, repeats=repeats, compiler_options=compiler_options)
     steps = config.num_updates * config.num_envs * config.num_steps * seeds
     curves = np.asarray(result.mean_returns).reshape(seeds, -1)  # NaN: no episode ended in that update
     with warnings.catch_warnings():
@@ -168,6 +170,11 @@ def run_ppo(quick: bool, repeats: int) -> dict[str, Any]:
     if quick:
         config = dataclasses.replace(config, total_timesteps=4 * 512)
         num_seeds = 2
-    out = {"one_seed": ppo_runs(config, None, repeats), "many_seeds": ppo_runs(config, num_seeds, repeats)}
+    out = {
+        "one_seed": ppo_runs(config, None, repeats),
+        # As chapters 06 and 07 compile PPO: a lower optimisation level, measured nearly free at run time.
+        "one_seed_quick_compile": ppo_runs(config, None, repeats, compiler_options=QUICK_COMPILE),
+        "many_seeds": ppo_runs(config, num_seeds, repeats),
+    }
     out["seconds"] = time.perf_counter() - started
     return out

@@ -31,11 +31,13 @@ class Measured:
         return {**asdict(self), "runs": list(self.runs)}
 
 
-def measure_jitted(fn: Callable, *args: Any, repeats: int) -> tuple[Measured, Any]:
-    """Compile ``jax.jit(fn)`` for ``args``, call it once, then ``repeats`` times; the timings and the
-    last result."""
+def measure_jitted(
+    fn: Callable, *args: Any, repeats: int, compiler_options: dict[str, Any] | None = None
+) -> tuple[Measured, Any]:
+    """Compile ``jax.jit(fn, compiler_options=...)`` for ``args``, call it once, then ``repeats`` times;
+    the timings and the last result."""
     start = time.perf_counter()
-    compiled = jax.jit(fn).lower(*args).compile()
+    compiled = jax.jit(fn, compiler_options=compiler_options).lower(*args).compile()
     compile_seconds = time.perf_counter() - start
     last = []
 

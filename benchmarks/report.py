@@ -57,7 +57,12 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                        DQN_SOLVE_FIRST_CALL_TARGET, "s", at_most=True))  # fmt: skip
     out.append(_target("DQN, article configuration, steady", dqn["article"]["scan"]["steps_per_second"], DQN_TARGET,
                        "steps/s"))  # fmt: skip
-    out.append(_target("PPO compile", results["ppo"]["one_seed"]["compile"], PPO_COMPILE_TARGET, "s", at_most=True))
+    quick = results["ppo"].get("one_seed_quick_compile")
+    if quick is not None:
+        out.append(_target("PPO compile, QUICK_COMPILE as chapters 06 and 07 use it", quick["compile"],
+                           PPO_COMPILE_TARGET, "s", at_most=True))  # fmt: skip
+    out.append(_target("PPO compile, XLA's default options", results["ppo"]["one_seed"]["compile"],
+                       PPO_COMPILE_TARGET, "s", at_most=True))  # fmt: skip
     for row in results.get("chapters", []):
         out.append(_target(f"chapter {row['chapter']}, first run", row["first_run"], row["budget"], "s", at_most=True))
         out.append(_target(f"chapter {row['chapter']}, second run / first run (compilation cache)",
@@ -167,10 +172,13 @@ def markdown(results: dict[str, Any]) -> str:
                      f"| {rate(scan['steps_per_second_with_compile'])} | {seconds(scan['compile'])} |")  # fmt: skip
         lines.append(f"| DQN {label}, Python loop on gymnasium ({steps}) | {rate(loop['steps_per_second'])} "
                      f"| {rate(loop['steps_per_second_with_compile'])} | - |")  # fmt: skip
-    for key in ("one_seed", "many_seeds"):
+    for key in ("one_seed", "one_seed_quick_compile", "many_seeds"):
+        if key not in ppo:
+            continue
         run = ppo[key]
         lines.append(f"| PPO PureJaxRL configuration, {run['seeds']} seed{'s' if run['seeds'] > 1 else ''}"
-                     f"{' (`vmap`)' if key == 'many_seeds' else ''}, {run['steps']:,} steps "
+                     f"{' (`vmap`)' if key == 'many_seeds' else ''}"
+                     f"{', `QUICK_COMPILE`' if key == 'one_seed_quick_compile' else ''}, {run['steps']:,} steps "
                      f"| {rate(run['steps_per_second'])} | {rate(run['steps_per_second_with_compile'])} "
                      f"| {seconds(run['compile'])} |")  # fmt: skip
 
