@@ -1,5 +1,6 @@
 """course_lib.agents.dqn.make_train: the training loop's plumbing, and that it learns."""
 
+import dataclasses
 import functools
 
 import jax
@@ -67,6 +68,47 @@ def test_the_best_evaluated_parameters_are_kept():
     off = jax.jit(dqn.make_train(no_eval))(jax.random.key(0))
     assert float(off.best_return) == -np.inf
     assert jax.tree.all(jax.tree.map(lambda a, b: bool(jnp.array_equal(a, b)), off.params, off.best_params))
+
+
+def same(a, b) -> bool:
+    """Equal in every leaf, floats up to the last bits: a while_loop's body and a scan's, or a batched
+    and a single program, may be compiled to other floating-point code (as on another CPU)."""
+    return jax.tree.all(jax.tree.map(lambda x, y: bool(np.allclose(x, y, rtol=1e-4, atol=1e-5, equal_nan=True)), a, b))
+
+
+def test_stop_at_ends_training_at_the_first_evaluation_that_reaches_it():
+    """The stopped run is the full run cut at that evaluation: the same steps, the same evaluations and
+    the same best parameters; what it never ran reports no episodes, no loss and NaN evaluations."""
+    key = jax.random.key(5)
+    full = jax.jit(dqn.make_train(TINY))(key)
+    returns = np.asarray(full.eval_returns)
+    assert returns[0] < returns.max(), "the case needs a later evaluation to stop on"
+    stop_at = float(returns.max())
+    first = int(np.argmax(returns >= stop_at))  # the evaluation it stops after
+    ran = (first + 1) * TINY.eval_every
+    stopped = jax.jit(dqn.make_train(dataclasses.replace(TINY, stop_at=stop_at)))(key)
+    assert np.array_equal(np.asarray(stopped.eval_returns)[: first + 1], returns[: first + 1])
+    assert np.all(np.isnan(np.asarray(stopped.eval_returns)[first + 1 :]))
+    assert same(jax.tree.map(lambda leaf: leaf[:ran], stopped.steps), jax.tree.map(lambda leaf: leaf[:ran], full.steps))
+    assert np.array_equal(np.asarray(stopped.steps.done)[:ran], np.asarray(full.steps.done)[:ran])
+    assert not np.any(np.asarray(stopped.steps.done)[ran:]) and not np.any(np.asarray(stopped.steps.loss)[ran:])
+    assert float(stopped.best_return) == stop_at
+    assert same(stopped.best_params, full.best_params)
+    # A bar no evaluation reaches changes nothing; one the first evaluation reaches stops after it.
+    assert same(jax.jit(dqn.make_train(dataclasses.replace(TINY, stop_at=501.0)))(key), full)
+    early = jax.jit(dqn.make_train(dataclasses.replace(TINY, stop_at=float(returns[0]))))(key)
+    assert np.isfinite(np.asarray(early.eval_returns)).sum() == 1
+
+
+def test_stop_at_under_vmap_stops_each_seed_where_it_would_alone():
+    config = dataclasses.replace(TINY, stop_at=9.5)  # these seeds evaluate 10, 9.5; 9, 9.5; 9.5, 10; 9.5, 10
+    keys = jax.random.split(jax.random.key(8), 4)
+    together = jax.jit(jax.vmap(dqn.make_train(config)))(keys)
+    alone = [jax.jit(dqn.make_train(config))(key) for key in keys]
+    assert same(together, jax.tree.map(lambda *leaves: jnp.stack(leaves), *alone))
+    assert np.array_equal(np.asarray(together.eval_returns), np.stack([a.eval_returns for a in alone]), equal_nan=True)
+    evaluations_run = np.isfinite(np.asarray(together.eval_returns)).sum(axis=1)
+    assert len(set(evaluations_run.tolist())) > 1, f"the case needs seeds that stop at different times: {evaluations_run}"
 
 
 def test_progress_is_reported_while_the_loop_runs_and_a_custom_step_is_used():
@@ -146,11 +188,15 @@ def test_double_dqn_target_uses_the_online_argmax_and_the_target_value():
         ({"tau": 1.5}, "tau must lie in \\(0, 1\\]"),
         ({"tau": 0.0}, "tau must lie in \\(0, 1\\]"),  # a target that never moves
         ({"gamma": -0.1}, "gamma must lie in \\[0, 1\\]"),
+        ({"stop_at": 475.0, "eval_every": 0}, "stop_at needs evaluations to stop on"),
+        ({"stop_at": float("nan")}, "stop_at must be finite"),
     ],
 )
 def test_bad_configs_are_named(changes, message):
     with pytest.raises(ValueError, match=message):
         dqn.DQNConfig(**{**TINY.__dict__, **changes})
+    with pytest.raises(TypeError, match="stop_at must be a number"):
+        dqn.DQNConfig(**{**TINY.__dict__, "stop_at": "475"})
 
 
 # --- Several environments side by side (config.num_envs > 1). -----------------------------------------

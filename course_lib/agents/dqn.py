@@ -70,6 +70,7 @@ class DQNConfig:
     priority_beta_start: float = 0.4  # prioritized only: IS-weight exponent, annealed linearly to 1
     eval_every: int = 1_000  # greedy evaluation every this many steps; 0 turns evaluation off
     eval_episodes: int = 20  # greedy episodes per evaluation, run side by side with vmap
+    stop_at: float | None = None  # end training at the first evaluation whose mean return reaches this
 
     def __post_init__(self) -> None:
         _validate_common(self)
@@ -107,6 +108,12 @@ class DQNConfig:
             )
         if self.num_envs > 1:
             self._validate_num_envs()
+        if self.stop_at is not None:
+            if not self.eval_every:
+                raise ValueError("stop_at needs evaluations to stop on: set eval_every > 0, or stop_at=None")
+            if isinstance(self.stop_at, bool) or not isinstance(self.stop_at, int | float):
+                raise TypeError(f"stop_at must be a number (a mean return such as 475.0) or None, got {self.stop_at!r}")
+            _validate.finite("stop_at", self.stop_at)
         _validate.one_of("loss", self.loss, LOSSES)
         _validate.in_range("tau", self.tau, 0.0, 1.0, low_open=True)  # 0 would never move the target
         for name in ("double_dqn", "prioritized", "anneal_learning_rate"):
@@ -234,7 +241,7 @@ class StepMetrics(NamedTuple):
 class TrainResult(NamedTuple):
     params: Any  # the final online parameters
     steps: StepMetrics  # every leaf (num_steps,)
-    eval_returns: jax.Array  # (num_steps // eval_every,) mean greedy return per evaluation; (0,) if off
+    eval_returns: jax.Array  # (num_steps // eval_every,) mean greedy return per evaluation; (0,) if off; NaN after a stop (stop_at)
     best_params: Any  # the parameters of the best evaluation so far (the final ones if evaluation is off)
     best_return: jax.Array  # () that evaluation's mean greedy return (-inf if evaluation is off)
 
@@ -512,6 +519,7 @@ def make_train(
             passes the learner's own.
         progress: called on the host with the number of steps done, every ``progress_every`` steps,
             while the compiled loop runs (a :class:`course_lib.progress.ProgressBar`, for example).
+            A run that stops early (``config.stop_at``) leaves it where training stopped.
     """
     parts = make_parts(config, env, buffer_add=buffer_add, buffer_sample=buffer_sample)
     # No learner code inside: traced checks cannot fail, and are left out (see _validate.library_only).
@@ -559,9 +567,36 @@ def make_train(
         num_chunks = config.num_steps // config.eval_every
         chunk_keys = (jax.random.split(loop_key, num_chunks), jax.random.split(eval_key, num_chunks))
         carry = (state, state.params, jnp.float32(-jnp.inf))
-        (state, best_params, best_return), (metrics, eval_returns) = jax.lax.scan(
-            train_then_evaluate, carry, chunk_keys
-        )
+        if config.stop_at is None:
+            (state, best_params, best_return), (metrics, eval_returns) = jax.lax.scan(
+                train_then_evaluate, carry, chunk_keys
+            )
+        else:
+            carry, (metrics, eval_returns) = until_solved(train_then_evaluate, carry, chunk_keys)
+            state, best_params, best_return = carry
         return TrainResult(state.params, per_env_step(metrics), eval_returns, best_params, best_return)
+
+    def until_solved(chunk: Callable, carry: Any, chunk_keys: Any) -> tuple[Any, Any]:
+        """``lax.scan(chunk, carry, chunk_keys)`` that stops after the first evaluation at or above
+        ``config.stop_at``: a ``lax.while_loop`` writing each chunk's outputs in place. The chunks it
+        never ran report what a step without an episode reports (done False, zeros), and NaN for their
+        evaluation. The chunks it ran are exactly the scan's: the same keys in the same order."""
+        num_chunks = config.num_steps // config.eval_every
+        one_chunk = jax.eval_shape(chunk, carry, jax.tree.map(lambda keys: keys[0], chunk_keys))[1]
+        outputs = jax.tree.map(lambda leaf: jnp.zeros((num_chunks, *leaf.shape), leaf.dtype), one_chunk)
+        outputs = (outputs[0], jnp.full((num_chunks,), jnp.nan, jnp.float32))
+
+        def not_done(loop: tuple[jax.Array, Any, Any]) -> jax.Array:
+            index, (_, _, best_return), _ = loop
+            return (index < num_chunks) & (best_return < config.stop_at)
+
+        def run_chunk(loop: tuple[jax.Array, Any, Any]) -> tuple[jax.Array, Any, Any]:
+            index, carry, outputs = loop
+            carry, produced = chunk(carry, jax.tree.map(lambda keys: keys[index], chunk_keys))
+            outputs = jax.tree.map(lambda stacked, new: stacked.at[index].set(new), outputs, produced)
+            return index + 1, carry, outputs
+
+        _, carry, outputs = jax.lax.while_loop(not_done, run_chunk, (jnp.int32(0), carry, outputs))
+        return carry, outputs
 
     return train
