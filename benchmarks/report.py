@@ -99,7 +99,8 @@ def solve_lines(solve: dict[str, Any]) -> list[str]:
     """DQN's time to 475 over seeds: one summary line and a row per seed."""
     lines = [
         f"* DQN, {solve.get('label', 'tuned configuration')}: greedy evaluation (20 episodes) first >= 475 on "
-        f"{solve['solved']} of {len(solve['seeds'])} seeds within {solve['num_steps']:,} steps; median "
+        f"{solve['solved']} of {len(solve['seeds'])} seeds within {solve['num_steps']:,} steps"
+        f"{', each run stopping there' if solve.get('stop_at') is not None else ''}; median "
         f"{seconds(solve['median_steady_seconds'])} ({seconds(solve['median_first_call_seconds'])}), "
         f"compile {seconds(solve['compile'])}. Per seed:",
         "",

@@ -25,11 +25,15 @@ def test_the_tuned_configuration_solves_cartpole_on_new_seeds():
 
 
 def test_the_fast_configuration_reaches_475_on_new_seeds():
-    """FAST_CONFIG (8 environments side by side): the sweep that chose it and make bench use keys 0 to 7;
-    here 8 other seeds. Measured on this machine: 5 of 8 reached a greedy mean of 475 on these (best
-    means 471, 474 and 335 for the other three), 6 of 8 on keys 0 to 7, and 29 of 32 in a sweep on keys
-    split from key 123: about 85-90 % of seeds. At 85 %, fewer than 3 of 8 happens once in about 4,000
-    runs (binomial), whatever the CPU; fewer means it broke."""
+    """FAST_CONFIG (8 environments side by side, stopping at 475): make bench and chapter 05 use keys 0
+    to 7; here 8 other seeds. It was chosen on keys split from key 123 (32 of 32 solved) and checked on
+    64 split from key 2026 (62 of 64). At 90 %, fewer than 5 of 8 happens once in 200 runs (binomial),
+    whatever the CPU; at the measured 98 %, once in 100,000. Fewer means it broke."""
     results = jax.jit(jax.vmap(dqn.make_train(dqn.FAST_CONFIG)))(jax.random.split(jax.random.key(1), 8))
     best = np.asarray(results.best_return)
-    assert (best >= 475).sum() >= 3, f"best greedy means: {best}"
+    assert (best >= 475).sum() >= 5, f"best greedy means: {best}"
+    # A seed that reached 475 stopped there: no evaluation after its first at or above 475.
+    for returns in np.asarray(results.eval_returns):
+        reached = np.flatnonzero(returns >= 475)
+        if reached.size:
+            assert np.all(np.isnan(returns[reached[0] + 1 :])), returns
