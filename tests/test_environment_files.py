@@ -118,3 +118,6 @@ def test_each_separately_locked_extra_is_pinned_in_its_own_lock_without_contradi
             assert pins[package] in requirement.specifier, f"{path.name} pins {package}=={pins[package]}"
         clashes = {package for package in pins if package in course and pins[package] != course[package]}
         assert not clashes, f"{path.name} would change packages of the course environment: {sorted(clashes)}"
+        # It holds what the extra needs beyond requirements.lock; a second pin would be one more to keep in step.
+        doubled = sorted(package for package in pins if package in course)
+        assert not doubled, f"{path.name} pins again what requirements.lock pins: {doubled}"
