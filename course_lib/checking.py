@@ -20,6 +20,10 @@ reference's are accepted (``accept``).
 
 A check returns the function the rest of the chapter should use: the learner's when it is correct, the
 reference otherwise, so an unfinished exercise never stops the chapter.
+
+A check that ``check`` cannot express (chapter 07's bootstrap intervals, judged by distribution over
+keys) builds its verdicts from ``describe_error``, ``learner_line`` and ``describe_key_reuse``, so its
+words are the same as every other check's.
 """
 
 from __future__ import annotations
@@ -36,7 +40,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Case", "Mistake", "Verdict", "check", "check_sampler", "compare", "whose_code"]
+__all__ = [
+    "Case",
+    "Mistake",
+    "Verdict",
+    "check",
+    "check_sampler",
+    "compare",
+    "describe_error",
+    "describe_key_reuse",
+    "learner_line",
+    "whose_code",
+]
 
 
 @dataclass(frozen=True)
@@ -258,7 +273,7 @@ def evaluate(
         except NotImplementedError:
             return Verdict("not started", "")
         except Exception as error:  # noqa: BLE001 -- any learner error becomes a verdict, not a traceback
-            return Verdict("not yet", _raised(case, error, learner_fn, mistakes))
+            return Verdict("not yet", describe_error(case, error, learner_fn, mistakes))
         changed = _changed_input(case, args, kwargs, learner_fn)
         if changed:
             return Verdict("not yet", changed)
@@ -434,13 +449,13 @@ def _check_transformed(
     return None
 
 
-def _raised(case: Case, error: Exception, learner_fn: Callable, mistakes: Sequence[Mistake] = ()) -> str:
+def describe_error(case: Case, error: Exception, learner_fn: Callable, mistakes: Sequence[Mistake] = ()) -> str:
     """Describe a learner's exception in one or two lines: type, message, and their own line that raised it.
     The hint is that of the first known mistake that raises the same error on this case, else the case's."""
     message = _first_line(error)
     text = f"On the case '{case.name}' your function raised {type(error).__name__}"
     text += f": {message}" if message else "."
-    line = _learner_line(error, learner_fn)
+    line = learner_line(error, learner_fn)
     if line:
         text += f"\n   It happened at: {line}"
     hint = _diagnose_error(mistakes, case, error) or case.hint
@@ -465,7 +480,7 @@ def _diagnose_error(mistakes: Sequence[Mistake], case: Case, error: Exception) -
     return ""
 
 
-def _learner_line(error: Exception, learner_fn: Callable) -> str:
+def learner_line(error: Exception, learner_fn: Callable) -> str:
     """The last line of the traceback that belongs to the learner's function, if any."""
     learner_fn = getattr(learner_fn, "__wrapped__", learner_fn)  # a check's adapter around the learner's code
     try:
@@ -583,7 +598,7 @@ def evaluate_sampler(
             except NotImplementedError:
                 return Verdict("not started", "")
             except Exception as error:  # noqa: BLE001
-                return Verdict("not yet", _raised(case, error, learner_fn))
+                return Verdict("not yet", describe_error(case, error, learner_fn))
         dtype = getattr(single, "dtype", None)
         if dtype is None and isinstance(single, (int, float, bool, np.generic)):  # a Python number, op by op
             dtype = np.asarray(single).dtype
@@ -593,7 +608,7 @@ def evaluate_sampler(
                 f"On the case '{case.name}': expected one integer (shape ()), got {_describe_tree(single)} "
                 f"of dtype {dtype if dtype is not None else type(single).__name__}.",
             )
-        reused = _reused_key(learner_fn, case) if single_use_keys else None
+        reused = describe_key_reuse(learner_fn, case) if single_use_keys else None
         if reused:
             return Verdict("not yet", reused)
         try:
@@ -628,7 +643,7 @@ def evaluate_sampler(
     )
 
 
-def _reused_key(fn: Callable, case: Case) -> str | None:
+def describe_key_reuse(fn: Callable, case: Case) -> str | None:
     """Describe where ``fn(key, *case.args)`` uses one key twice, or None. JAX's key-reuse checker runs on
     the traced program (cheap: nothing is compiled); only when it finds a reuse is the function run op by
     op, so that the error points at the learner's line."""
@@ -646,7 +661,7 @@ def _reused_key(fn: Callable, case: Case) -> str | None:
     if reuses(jax.jit(fn).trace) is None:
         return None
     error = reuses(fn)
-    line = _learner_line(error, fn) if error is not None else ""
+    line = learner_line(error, fn) if error is not None else ""
     where = f"\n   It happened at: {line}" if line else ""
     return (
         f"On the case '{case.name}': your function uses one key for two random draws.{where}\n"

@@ -19,7 +19,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from course_lib.checking import Case, Mistake, Verdict, _learner_line, _raised, _reused_key, check, format_verdict
+from course_lib.checking import (
+    Case,
+    Mistake,
+    Verdict,
+    check,
+    describe_error,
+    describe_key_reuse,
+    format_verdict,
+    learner_line,
+)
 
 # --- Exercise 7.1: the interquartile mean. ----------------------------------------------------------------
 
@@ -569,7 +578,7 @@ def _first_call(fn: Callable, setting: Setting, case: Case) -> Verdict | None:
     except NotImplementedError:
         return Verdict("not started", "")
     except Exception as error:  # noqa: BLE001 -- any learner error becomes a verdict
-        return Verdict("not yet", _raised(case, error, fn))
+        return Verdict("not yet", describe_error(case, error, fn))
     try:
         shape = _pair(result).shape
     except Exception:  # noqa: BLE001 -- not numbers at all
@@ -614,7 +623,7 @@ def evaluate_bootstrap(fn: Callable) -> Verdict:
     if problem is not None:
         return problem
     for setting in settings[:1]:
-        reused = _reused_key(
+        reused = describe_key_reuse(
             functools.wraps(fn)(lambda key: fn(key, jnp.asarray(setting.scores), setting.statistic,
                                                setting.num_resamples, setting.confidence)),
             cases[0],
@@ -625,7 +634,7 @@ def evaluate_bootstrap(fn: Callable) -> Verdict:
         try:
             got = _ends(fn, setting, _keys(0, setting))
         except Exception as error:  # noqa: BLE001
-            line = _learner_line(error, fn)
+            line = learner_line(error, fn)
             where = f"\n   It happened at: {line}" if line else ""
             return Verdict(
                 "not yet",
