@@ -84,6 +84,7 @@ def dqn_time_to_solve(config: dqn.DQNConfig, seeds: range, train_fn: Any = None)
     every seed; each seed's run is timed once after a warm-up call (the spread over seeds is the noise
     that matters here, not the spread over repeats)."""
     train = jax.jit(train_fn or dqn.make_train(config), compiler_options=QUICK_COMPILE)  # as chapter 05 does
+    jax.clear_caches()  # compile from cold, as measure_jitted does
     start = time.perf_counter()
     compiled = train.lower(jax.random.key(0)).compile()
     compile_seconds = time.perf_counter() - start

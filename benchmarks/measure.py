@@ -35,7 +35,9 @@ def measure_jitted(
     fn: Callable, *args: Any, repeats: int, compiler_options: dict[str, Any] | None = None
 ) -> tuple[Measured, Any]:
     """Compile ``jax.jit(fn, compiler_options=...)`` for ``args``, call it once, then ``repeats`` times;
-    the timings and the last result."""
+    the timings and the last result. JAX's in-memory caches are cleared first, so every compile is
+    timed from cold, as in a fresh process, whatever this process compiled before."""
+    jax.clear_caches()
     start = time.perf_counter()
     compiled = jax.jit(fn, compiler_options=compiler_options).lower(*args).compile()
     compile_seconds = time.perf_counter() - start
