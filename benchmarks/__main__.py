@@ -125,9 +125,9 @@ target is missed, the table says so.
   operations more than by arithmetic (one update of a 64-64 network took 68 µs on 32 transitions and
   97 µs on 64 in a side-by-side measurement: twice the work, 40 % more time). `FAST_CONFIG` steps 8 environments side by side, acting for all of them in one
   batched forward pass, and takes one update per 8 environment steps, so it pays that cost once per 8
-  steps. What remains is compilation: about 3.5 s of a learner's 4 s the first time, even with
+  steps. What remains is compilation: about 3 s of a learner's 3.4 s the first time, even with
   `course_lib.compile_options.QUICK_COMPILE` (XLA's compile is most of it: tracing takes 0.1-0.4 s and
-  lowering 0.2-0.5 s; the greedy evaluation inside the run adds about 0.9 s). Tried: XLA's older
+  lowering 0.2-0.5 s; compiled on its own, the greedy evaluation inside the run takes 0.4-0.7 s). Tried: XLA's older
   fusion emitters (`--xla_cpu_use_fusion_emitters=false`) compile 35-40 % faster but run DQN 15-30 %
   and PPO 50-75 % slower; leaving the input checks out saves 0.3-0.8 s. From the persistent cache, a
   second process starts the same run in about a second.
