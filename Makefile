@@ -19,7 +19,7 @@ export PYTHONHASHSEED := 0
 # (dqn/ppo.make_train without the learner's code) are traced without their input checks, which cannot
 # fail there (course_lib._validate.library_only), so they are cached. A run that holds the learner's
 # code keeps its checks, and a progress bar is a callback too: those compile again each run.
-# Every other program is cached, however quick its compile: chapter 01 compiles about 240 programs under
+# Every other program is cached, however quick its compile: chapter 01 compiles about 155 programs under
 # 0.5 s each, 4 s in all, and its second run read them back in 0.3 s (0.82 of the first run, against
 # 0.96 with a 0.5 s floor, side by side in one sitting; make bench's "Chapters" gives today's figures).
 JAX_CACHE ?= $(CURDIR)/.cache/jax

@@ -139,7 +139,7 @@ target is missed, the table says so.
   compiles those programs again: the chapter table's "held by callbacks" column is that time, read
   from JAX's own log of what the cache did with each program. Every other program is cached, however
   quick to compile (the Makefile's `JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS=0`): chapter 01
-  compiles about 240 programs under 0.5 s each, 4 s in all, and reads them back in 0.3 s. Reaching
+  compiles about 155 programs under 0.5 s each, 4 s in all, and reads them back in 0.3 s. Reaching
   half the first run would take checks without callbacks: `jax.experimental.checkify` needs the
   caller to wrap the jitted function, which a learner's own `jax.jit` does not do.
 * **DQN.** Each step of the article configuration is one gradient update on 32 transitions through a
