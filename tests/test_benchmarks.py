@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -140,3 +141,13 @@ def test_the_median_time_to_solve_counts_an_unsolved_seed_as_slower_than_any():
     assert agents.censored_median([1.0, 2.0, 3.0, 4.0, 5.0, None, None, None]) == 4.5  # 5 of 8: the 4th and 5th
     assert agents.censored_median([1.0, 2.0, 3.0, 4.0, None, None, None, None]) is None  # 4 of 8: the 5th is unknown
     assert agents.censored_median([3.0, 1.0, 2.0]) == 2.0
+
+
+def test_the_committed_results_and_book_page_are_what_the_code_writes_from_results_json():
+    """benchmarks/results.md and the book's appendix are generated from benchmarks/results.json: an edit by
+    hand to either, or to the page's text in benchmarks/__main__.py without regenerating, shows here."""
+    root = Path(__file__).resolve().parent.parent
+    results = json.loads((root / "benchmarks" / "results.json").read_text())
+    table = report.markdown(results)
+    assert (root / "benchmarks" / "results.md").read_text() == table
+    assert (root / "jupyter_book" / "benchmarks.md").read_text() == bench.BOOK_PAGE.format(table=table)
