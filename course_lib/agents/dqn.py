@@ -111,9 +111,8 @@ class DQNConfig:
         if self.stop_at is not None:
             if not self.eval_every:
                 raise ValueError("stop_at needs evaluations to stop on: set eval_every > 0, or stop_at=None")
-            if isinstance(self.stop_at, bool) or not isinstance(self.stop_at, int | float):
-                raise TypeError(f"stop_at must be a number (a mean return such as 475.0) or None, got {self.stop_at!r}")
             _validate.finite("stop_at", self.stop_at)
+            _validate.scalar("stop_at", self.stop_at, "a mean return such as 475.0")
         _validate.one_of("loss", self.loss, LOSSES)
         _validate.in_range("tau", self.tau, 0.0, 1.0, low_open=True)  # 0 would never move the target
         for name in ("double_dqn", "prioritized", "anneal_learning_rate"):
