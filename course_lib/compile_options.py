@@ -24,3 +24,16 @@ QUICK_COMPILE: dict[str, int | bool] = {
 QUICK_XLA_FLAGS: str = " ".join(f"--{name}={str(value).lower()}" for name, value in QUICK_COMPILE.items())
 """The same settings as ``XLA_FLAGS``, for a process that compiles everything with them (``make progress``'s
 workers, chapter 07's child processes). Put them first: a flag set again later in ``XLA_FLAGS`` wins."""
+
+
+SHORT_RUN_COMPILE: dict[str, int | bool] = {
+    **QUICK_COMPILE,
+    "xla_cpu_use_fusion_emitters": False,  # XLA's older loop emitters: quicker to compile, slower to run
+}
+"""For a training run shorter than its own compile, where what a learner waits for (compile plus run)
+is mostly compile. XLA's older loop emitters compile the same program faster and run it slower:
+DQN ``FAST_CONFIG`` (one seed, to 475) compiled in 1.92-2.00 s against 3.20-3.28 s with
+:data:`QUICK_COMPILE` alone and ran in 0.61-0.64 s against 0.46-0.47 s, so 2.55-2.63 s from the call to
+the result against 3.68-3.75 s (three alternating processes, 2 shared cores, Intel Xeon, AVX-512).
+Not for long runs: PPO's run took 50-75 % longer. A setting of XLA's debug options, pinned with jaxlib;
+a newer XLA may drop it."""
