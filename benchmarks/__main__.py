@@ -121,16 +121,25 @@ target is missed, the table says so.
   slower than any that did (so it exists while 5 of 8 get there). `FAST_CONFIG` stops at the first
   evaluation that reaches 475 (`stop_at`: its loop over evaluation chunks is a `lax.while_loop`), so
   its run time is its time to 475, and its budget of 128,000 steps costs only the seeds that need it:
-  with 64,000 steps and no stop, 29 of 32 seeds solved; now 94 of 96 (two sets of keys). A DQN step at these sizes is bounded by the fixed cost of each of its small
+  with 64,000 steps and no stop, 29 of 32 seeds solved; now 95 of 96 (two sets of keys). A DQN step at these sizes is bounded by the fixed cost of each of its small
   operations more than by arithmetic (one update of a 64-64 network took 68 µs on 32 transitions and
   97 µs on 64 in a side-by-side measurement: twice the work, 40 % more time). `FAST_CONFIG` steps 8 environments side by side, acting for all of them in one
   batched forward pass, and takes one update per 8 environment steps, so it pays that cost once per 8
-  steps. What remains is compilation: about 3 s of a learner's 3.4 s the first time, even with
-  `course_lib.compile_options.QUICK_COMPILE` (XLA's compile is most of it: tracing takes 0.1-0.4 s and
-  lowering 0.2-0.5 s; compiled on its own, the greedy evaluation inside the run takes 0.4-0.7 s). Tried: XLA's older
-  fusion emitters (`--xla_cpu_use_fusion_emitters=false`) compile 35-40 % faster but run DQN 15-30 %
-  and PPO 50-75 % slower; leaving the input checks out saves 0.3-0.8 s. From the persistent cache, a
-  second process starts the same run in about a second.
+  steps. What remains is compilation, most of what a learner waits for. Every call of JAX's
+  random-number generator compiles to a rolled loop of its own on CPU, so `tabular.epsilon_greedy`
+  makes one categorical draw from the ε-greedy distribution instead of six generator calls (coin,
+  random action, tie-break and the splits), and `vector_train_step` splits its key once: FAST's program
+  went from 34 loops and 455 fusions to 28 and 404, and its compile down 0.2-0.5 s. Chapter 05 compiles
+  it with `course_lib.compile_options.SHORT_RUN_COMPILE`: `QUICK_COMPILE` and XLA's older loop
+  emitters (`xla_cpu_use_fusion_emitters=false`), which compile about 40 % faster and run about 35 %
+  slower, a good trade for a run shorter than its compile (the first two DQN entries under "Wall time
+  until a return of 475", from this run); PPO ran
+  50-75 % slower with them, so its chapters keep `QUICK_COMPILE`. Tracing takes 0.1-0.4 s and lowering
+  0.2-0.5 s; compiled on its own, the greedy evaluation inside the run takes 0.4-0.7 s. Also tried:
+  fewer key splits at the start of the run and in `init_state` (26 loops: 0.1-0.45 s less compile,
+  within noise of alternating runs, not adopted); LLVM at `-O0` (compile 0.6 s less, run 2.4x as
+  long); leaving the input checks out saves 0.3-0.8 s. From the persistent cache, a second process starts the same run in
+  about a second.
 * **The compilation cache.** JAX never writes a program that holds a host callback to its persistent
   cache. Training runs made of course_lib's code alone (`make_train` without the learner's code, as in
   these benchmarks) are traced without their input checks, which cannot fail there, and are cached.
