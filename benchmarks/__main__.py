@@ -23,6 +23,7 @@ from typing import Any
 import jax
 
 from benchmarks import agents, chapters, envs, report
+from benchmarks.measure import persistent_cache_used, without_persistent_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 FULL = {"sizes": (1, 64, 1024, 16384), "total_steps": 2_000_000, "python_steps": 50_000}
@@ -68,12 +69,14 @@ def measure(quick: bool, repeats: int, scratch: Path, with_chapters: bool = True
         "quick": quick,
         "repeats": repeats,
     }
-    print("environments ...", flush=True)
-    results["environments"] = envs.run(sizes["sizes"], sizes["total_steps"], sizes["python_steps"], repeats)
-    print("DQN ...", flush=True)
-    results["dqn"] = agents.run_dqn(quick, repeats)
-    print("PPO ...", flush=True)
-    results["ppo"] = agents.run_ppo(quick, repeats)
+    with without_persistent_cache():  # every compile timed in this process is a compile
+        results["meta"]["persistent_cache_in_process"] = persistent_cache_used()
+        print("environments ...", flush=True)
+        results["environments"] = envs.run(sizes["sizes"], sizes["total_steps"], sizes["python_steps"], repeats)
+        print("DQN ...", flush=True)
+        results["dqn"] = agents.run_dqn(quick, repeats)
+        print("PPO ...", flush=True)
+        results["ppo"] = agents.run_ppo(quick, repeats)
     if with_chapters:
         print("chapters, each twice (empty compilation cache, then filled) ...", flush=True)
         results["chapters"] = chapters.run(chapters.chapter_paths(quick, scratch))

@@ -7,11 +7,13 @@ import json
 import math
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
+from jax._src import compilation_cache
 
 from benchmarks import __main__ as bench
-from benchmarks import agents, envs, report
+from benchmarks import agents, envs, measure, report
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +31,7 @@ def positive(value) -> bool:
 def test_quick_mode_writes_results_a_table_a_plot_and_the_book_page(quick_run):
     out, book = quick_run
     results = json.loads((out / "results-quick.json").read_text())
+    assert results["meta"]["persistent_cache_in_process"] is False
     assert results["quick"] is True and results["repeats"] >= 3
     assert set(results) >= {"meta", "environments", "dqn", "ppo", "targets", "seconds"}
     rows = results["environments"]["rows"]
@@ -151,3 +154,19 @@ def test_the_committed_results_and_book_page_are_what_the_code_writes_from_resul
     table = report.markdown(results)
     assert (root / "benchmarks" / "results.md").read_text() == table
     assert (root / "jupyter_book" / "benchmarks.md").read_text() == bench.BOOK_PAGE.format(table=table)
+
+
+def test_timed_compiles_never_read_the_persistent_cache(tmp_path):
+    """make bench inherits make test's cache folder (the Makefile exports it); a compile timed with the
+    cache on would be a read of what make test compiled."""
+    before = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path))
+    compilation_cache.reset_cache()
+    try:
+        assert measure.persistent_cache_used()
+        with measure.without_persistent_cache():
+            assert not measure.persistent_cache_used()
+        assert measure.persistent_cache_used()  # as it was
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
+        compilation_cache.reset_cache()
