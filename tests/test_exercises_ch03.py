@@ -186,6 +186,23 @@ def sample_choice_with_mask(state, key, batch_size):
     return gather(state, indices)
 
 
+def sample_without_replacement(state, key, batch_size):
+    capacity = jax.tree.leaves(state.data)[0].shape[0]
+    filled = (jnp.arange(capacity) < state.size).astype(jnp.float32)
+    return gather(state, jax.random.choice(key, capacity, (batch_size,), replace=False, p=filled / filled.sum()))
+
+
+def sample_shuffled(state, key, batch_size):
+    """Without replacement, by a shuffle of the filled slots (empty ones sorted last)."""
+    capacity = jax.tree.leaves(state.data)[0].shape[0]
+    order = jnp.where(jnp.arange(capacity) < state.size, jax.random.uniform(key, (capacity,)), 2.0)
+    return gather(state, jnp.argsort(order)[:batch_size])
+
+
+def sample_whole_buffer(state, key, batch_size):
+    return state.data
+
+
 def sample_from_all_slots(state, key, batch_size):
     capacity = jax.tree.leaves(state.data)[0].shape[0]
     return gather(state, jax.random.randint(key, (batch_size,), 0, capacity))
@@ -251,6 +268,9 @@ def sample_returns_indices_too(state, key, batch_size):
         (sample_split_keys, "✅", ""),
         (sample_choice_with_mask, "✅", ""),
         (sample_from_all_slots, "❌", "empty slots (all zeros) are sampled"),
+        (sample_without_replacement, "❌", "the draws are without replacement"),
+        (sample_shuffled, "❌", "a batch can be larger than the buffer"),
+        (sample_whole_buffer, "❌", "you returned the whole buffer"),
         (sample_below_position, "❌", "stop at state.position"),
         (sample_one_key_in_a_loop, "❌", "never reuse one key or one index"),
         (sample_one_index, "❌", "the draws within a batch are not independent"),

@@ -318,6 +318,12 @@ def _fields_apart(state, key, batch_size):
     )
 
 
+def _without_replacement(state, key, batch_size):
+    capacity = jax.tree.leaves(state.data)[0].shape[0]
+    filled = jnp.arange(capacity) < state.size
+    return _gather(state, jax.random.choice(key, capacity, (batch_size,), replace=False, p=filled / filled.sum()))
+
+
 def _below(bound: Callable) -> Callable:
     def sample(state, key, batch_size):
         return _gather(state, jax.random.randint(key, (batch_size,), 0, bound(state)))
@@ -354,6 +360,12 @@ SAMPLE_MISTAKES = [
     ),
     Mistake(_ONE_KEY, _one_index),
     Mistake(_ONE_KEY, _same_key_each),
+    Mistake(
+        "the draws are without replacement (jax.random.choice with replace=False, or a shuffle): no slot "
+        "comes up twice in a batch, so the draws are not independent, and a batch larger than the filled "
+        "slots takes empty ones. Draw with replacement: jax.random.randint(key, (batch_size,), 0, state.size).",
+        _without_replacement,
+    ),
     Mistake(
         "the batch is a run of neighbouring slots from one random start: neighbours are correlated, which "
         "is what replay is meant to break. Draw every index independently.",
@@ -421,6 +433,13 @@ def _shape_hint(state: uniform.UniformBufferState, batch_size: int, got: Any) ->
             )
         if all(shape[1:] == want for shape, want in zip(shapes, stored)):
             if all(shape[:1] == (capacity,) for shape in shapes):
+                if batch_size > capacity:
+                    return (
+                        f"the batch stops at the buffer's {capacity} slots, but batch_size is {batch_size}: replay "
+                        "draws with replacement, so a batch can be larger than the buffer. A shuffle or "
+                        "jax.random.choice(..., replace=False) cannot draw more than there are slots, and "
+                        "state.data itself is every slot. Draw jax.random.randint(key, (batch_size,), 0, state.size)."
+                    )
                 return "you returned the whole buffer: gather every field at the sampled indices only."
             return (
                 f"the batch holds {shapes[0][0] if shapes[0] else 0} transitions, not batch_size = {batch_size}: "
