@@ -52,7 +52,7 @@ def make_step(mistake=None):
         else:
             learned = jax.lax.cond(due, lambda s: dqn.learn(parts, s, learn_key), dqn.skip_learning, state)
         step = state.step + 1
-        target_due = step % config.target_update_period == 0
+        target_due = (state.step if mistake == "target by old step" else step) % config.target_update_period == 0
         if mistake == "no target update":
             target_due = False
         elif mistake == "target every step":
@@ -107,6 +107,7 @@ def test_the_reference_passes(capsys):
         ("starts after learning_starts", "with >=, not >"),
         ("no target update", "not updated at step = target_update_period"),
         ("target every step", "not a multiple of target_update_period"),
+        ("target by old step", "target update came one step late"),
         ("python if", "jax.jit"),
     ],
 )

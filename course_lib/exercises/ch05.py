@@ -2,8 +2,8 @@
 
 The learner's ``train_step`` runs inside the chapter's compiled ``lax.scan``, so it is checked compiled,
 on states at every boundary of a step: before learning starts, the first update at ``learning_starts``,
-a step between two updates (``train_every = 2``), a soft target update (``tau = 0.3``), a termination and
-a truncation. Exploration is off in those cases (epsilon 0), so any correct way of drawing the
+a step between two updates (``train_every = 2``), a soft target update (``tau = 0.3``) and the step after
+it, a termination and a truncation. Exploration is off in those cases (epsilon 0), so any correct way of drawing the
 epsilon-greedy action gives the same trajectory; a separate case judges the exploration by the
 distribution of actions over many keys.
 """
@@ -52,7 +52,7 @@ def _states() -> tuple[dqn.DQNParts, dict[str, dqn.DQNState]]:
     state = jax.jit(functools.partial(dqn.init_state, parts))(jax.random.key(0))  # one compile, not dozens of ops
     moments = {}
     for number, key in enumerate(jax.random.split(jax.random.key(1), 40)):
-        if number in (3, 15, 16, 19, 24):
+        if number in (3, 15, 16, 19, 24, 25):
             moments[number] = state
         state, _ = step(state, key)
 
@@ -89,7 +89,8 @@ def _step_variant(mistake: str) -> Callable:
         learned = jax.lax.cond(due, lambda s: dqn.learn(parts, s, learn_key), dqn.skip_learning, state)
         source = state.params if mistake == "target from old params" else learned.params
         tau = 1.0 if mistake == "hard copy" else config.tau
-        target_due = step % config.target_update_period == 0
+        counted_for_target = state.step if mistake == "target by old step" else step
+        target_due = counted_for_target % config.target_update_period == 0
         target_due = {"target never": False, "target every step": True}.get(mistake, target_due)
         target_params = jax.lax.cond(
             target_due,
@@ -144,10 +145,15 @@ MISTAKES = [
         "tau < 1 a hard copy is wrong.",
         _step_variant("hard copy"),
     ),
-    Mistake(
+    Mistake(  # before "target by old step": on the target-update case the two agree
         "the target network was not updated at step = target_update_period: update it when step % "
         "target_update_period == 0, with step = state.step + 1, the count after this step.",
         _step_variant("target never"),
+    ),
+    Mistake(  # before "target every step": on the step after a target update the two agree
+        "the target update came one step late: time it by the count after this step, step = state.step + "
+        "1, and update when step % target_update_period == 0 (you used state.step).",
+        _step_variant("target by old step"),
     ),
     Mistake(
         "the target network moved on a step that is not a multiple of target_update_period: update it only "
@@ -219,6 +225,9 @@ def check_train_step(fn: Callable) -> Callable:
              hint="no gradient step before config.learning_starts, and the loss reported as 0."),  # fmt: skip
         Case("the first update, at step 16 = learning_starts", (parts, states[15], key)),
         Case("a step between two updates (step 17, train_every 2)", (parts, states[16], key)),
+        # Step 26 before step 25: a target update timed by state.step fails here first, where "never
+        # updated" passes, so the two slips get their own hints.
+        Case("the step after a target update (step 26, target_update_period 25)", (parts, states[25], key)),
         Case("the step that updates the target network softly (step 25, tau 0.3)", (parts, states[24], key)),
         Case("the 500-step time limit: the episode is truncated", (parts, states["truncated"], key)),
         Case("the pole falls: the episode is terminated", (parts, states["terminated"], key)),
