@@ -101,14 +101,25 @@ def test_stop_at_ends_training_at_the_first_evaluation_that_reaches_it():
 
 
 def test_stop_at_under_vmap_stops_each_seed_where_it_would_alone():
-    config = dataclasses.replace(TINY, stop_at=9.5)  # these seeds evaluate 10, 9.5; 9, 9.5; 9.5, 10; 9.5, 10
     keys = jax.random.split(jax.random.key(8), 4)
+    # The bar is read from these seeds' own evaluations, not typed in, so that the seeds stop at
+    # different evaluations on any CPU: the case is about seeds of one batch that stop at different times.
+    unstopped = np.asarray(jax.jit(jax.vmap(dqn.make_train(TINY)))(keys).eval_returns)
+
+    def evaluations_until(bar: float) -> list[int]:
+        reached = unstopped >= bar
+        return [int(np.argmax(row)) + 1 if row.any() else row.size for row in reached]
+
+    bars = [bar for bar in np.unique(unstopped) if len(set(evaluations_until(bar))) > 1]
+    assert bars, f"the case needs seeds that would stop at different times: {unstopped}"
+    config = dataclasses.replace(TINY, stop_at=float(bars[0]))
     together = jax.jit(jax.vmap(dqn.make_train(config)))(keys)
     alone = [jax.jit(dqn.make_train(config))(key) for key in keys]
     assert same(together, jax.tree.map(lambda *leaves: jnp.stack(leaves), *alone))
     assert np.array_equal(np.asarray(together.eval_returns), np.stack([a.eval_returns for a in alone]), equal_nan=True)
     evaluations_run = np.isfinite(np.asarray(together.eval_returns)).sum(axis=1)
-    assert len(set(evaluations_run.tolist())) > 1, f"the case needs seeds that stop at different times: {evaluations_run}"
+    assert evaluations_run.tolist() == evaluations_until(bars[0])
+    assert len(set(evaluations_run.tolist())) > 1
 
 
 def test_progress_is_reported_while_the_loop_runs_and_a_custom_step_is_used():
