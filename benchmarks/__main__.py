@@ -171,7 +171,12 @@ target is missed, the table says so.
   about 470 fusions, 171 of them inside threefry's rolled loops, one loop for every key split and
   random draw site (27 in all, 12 of them in the network's initialisation). Tried: XLA's older fusion
   emitters (compile 1.7 s, but the run 65 % slower), `xla_cpu_parallel_codegen_split_count` 1 or 2
-  (0.1 s less, within the noise of alternating runs).
+  (0.1 s less, within the noise of alternating runs); the actor and the critic as one network over
+  both heads, to halve the operations of the learning phase (alternating processes, PureJaxRL's
+  configuration): with their first layers side by side in one product and their second layers as one
+  batched product, 143-144k steps/s against 156-159k for two networks, and with one block-diagonal
+  second layer 80-82k, each with a longer first call. At these sizes fewer, larger operations did
+  not pay, so the two networks stay apart.
 
 PureJaxRL's code cannot ship with the course, so PPO's ratio to it is measured outside the project,
 side by side on one machine (see the speed issue's closing note), never against a figure from another
