@@ -603,8 +603,9 @@ assert forwards != backwards  # order changes the rounding
 # action when two actions are close; the episode goes another way, the buffer fills with other
 # transitions, and every later update differs. The same holds for a change of program on one machine:
 # a run inside `jax.vmap` is compiled differently from the same run alone. Measured for this course
-# (greedy returns at three evaluations of a short DQN run, seed 0; and chapter 03's comparison, mean
-# greedy return over the second half, 8 seeds each):
+# (greedy returns at three evaluations of a short DQN run, seed 0, with an earlier version of
+# `course_lib` whose ε-greedy made other random draws; and chapter 03's comparison as it prints it,
+# mean greedy return over the second half, 8 seeds each):
 #
 # | the same code, seed and library versions | result |
 # |---|---|
@@ -612,8 +613,8 @@ assert forwards != backwards  # order changes the rounding
 # | the same, inside a `vmap` of 1 | 9.6, 102.4, 207.4 |
 # | the same, inside a `vmap` of 2 or 4 | 9.6, 152.5, 110.1 |
 # | the same, alone, XLA told to use AVX only | 9.6, 132.7, 91.1 |
-# | chapter 03, online / uniform / prioritized, Intel Xeon (AVX-512) | 32.9 / 102.8 / 105.8 |
-# | the same machine, `XLA_FLAGS=--xla_cpu_max_isa=AVX` | 45.2 / 110.8 / 115.3 |
+# | chapter 03, online / uniform / prioritized, Intel Xeon (AVX-512) | 19.6 / 116.8 / 120.3 |
+# | the same machine, `XLA_FLAGS=--xla_cpu_max_isa=AVX` | 23.8 / 110.6 / 160.8 |
 #
 # One run's numbers are one machine's. **A claim that survives** is a claim about many seeds: the
 # 8 seeds above, with the assertion written for the rate (4 or more of 8), not for the book's 8 of 8;
