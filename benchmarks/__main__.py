@@ -119,7 +119,7 @@ target is missed, the table says so.
   ran 7x faster for course_lib and 23x for gymnax, DQN's article configuration 19 % faster, but PPO
   18 % slower and every compile 0.4-0.9 s longer. The remaining gap to gymnax at one environment is the
   compiled input check's branch (leaving it out made the step 35 % faster there). gymnasium's
-  `make_vec` (NumPy, no per-step reset draw) is the fastest at 1,024 environments and more.
+  `make_vec` (NumPy, no per-step reset draw) is the fastest at 16,384 environments.
 * **DQN's time to 475.** The median is over all 8 seeds, a seed that never reached 475 counting as
   slower than any that did (so it exists while 5 of 8 get there). `FAST_CONFIG` stops at the first
   evaluation that reaches 475 (`stop_at`: its loop over evaluation chunks is a `lax.while_loop`), so
@@ -134,8 +134,8 @@ target is missed, the table says so.
   random action, tie-break and the splits), and `vector_train_step` splits its key once: FAST's program
   went from 34 loops and 455 fusions to 28 and 404, and its compile down 0.2-0.5 s. Chapter 05 compiles
   it with `course_lib.compile_options.SHORT_RUN_COMPILE`: `QUICK_COMPILE` and XLA's older loop
-  emitters (`xla_cpu_use_fusion_emitters=false`), which compile about 40 % faster and run about 35 %
-  slower, a good trade for a run shorter than its compile (the first two DQN entries under "Wall time
+  emitters (`xla_cpu_use_fusion_emitters=false`), which compile 35-50 % faster and run 35-45 %
+  slower (an Intel Xeon and an AMD EPYC), a good trade for a run shorter than its compile (the first two DQN entries under "Wall time
   until a return of 475", from this run); PPO ran
   50-75 % slower with them, so its chapters keep `QUICK_COMPILE`. Tracing takes 0.1-0.4 s and lowering
   0.2-0.5 s; compiled on its own, the greedy evaluation inside the run takes 0.4-0.7 s. Also tried:
