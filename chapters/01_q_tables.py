@@ -34,8 +34,8 @@
 #
 # **You need** chapter 00 (keys, `jit`, `lax.scan`, `vmap`, returns).
 #
-# **Time and compute.** The notebook runs top to bottom in about 25 seconds on 2 CPU cores, kernel
-# start included (measured with `make execute`); a third of that is compiling. No GPU needed.
+# **Time and compute.** The notebook runs top to bottom in about 30 seconds on 2 CPU cores, kernel
+# start included (measured with `make bench`); more than half of that is compiling. No GPU needed.
 
 # %% tags=["remove-cell"]
 # Colab, or any Jupyter without the course installed: `%pip install` the

@@ -34,8 +34,8 @@
 # **You need** chapter 01 (Q-learning, ε-greedy, `vmap` over seeds), and some idea of what a neural
 # network and gradient descent are.
 #
-# **Time and compute.** The notebook runs top to bottom in about 20 seconds on 2 CPU cores, kernel
-# start included (measured with `make execute`). No GPU needed.
+# **Time and compute.** The notebook runs top to bottom in about 25 seconds on 2 CPU cores, kernel
+# start included (measured with `make bench`). No GPU needed.
 
 # %% tags=["remove-cell"]
 # Colab, or any Jupyter without the course installed: `%pip install` the

@@ -33,8 +33,8 @@
 # **You need** chapter 00 (`jit`, `vmap`, `lax.scan`). Chapters 02 and 03 used this environment; here
 # you build it.
 #
-# **Time and compute.** The notebook runs top to bottom in about 20 seconds on 2 CPU cores, kernel
-# start included (measured with `make execute`). No GPU needed.
+# **Time and compute.** The notebook runs top to bottom in about 15 seconds on 2 CPU cores, kernel
+# start included (measured with `make bench`). No GPU needed.
 
 # %% tags=["remove-cell"]
 # Colab, or any Jupyter without the course installed: `%pip install` the
@@ -440,7 +440,8 @@ plt.show()
 
 # %% [markdown]
 # (The numbers are from the machine that built this page; `make bench` measures them on yours.) Read
-# them honestly. One jitted environment runs about as fast as gymnasium's Python loop. With `vmap` our
+# them honestly. One jitted environment ran at about three quarters of the speed of gymnasium's Python
+# loop on the book's machine (and a third faster on another we measured). With `vmap` our
 # throughput grows with the number of environments, and at 64 we lead; but from about a thousand
 # environments on, gymnasium's NumPy-vectorised CartPole is faster in this test. Where does our time go?
 # Mostly into random numbers: every step, *every* environment splits a PRNG key and draws a fresh reset

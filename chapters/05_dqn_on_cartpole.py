@@ -18,7 +18,7 @@
 #
 # By the end of this chapter you will have written **one training step of DQN as a pure function**,
 # turned it into a single compiled loop, and used that loop to **solve CartPole-v1**: 8 agents,
-# 64,000 steps each, trained side by side in about 10 seconds on two CPU cores. Then eight
+# 64,000 steps each, trained side by side in about 15 seconds on two CPU cores. Then eight
 # environments at once bring one agent's time to solve under a second.
 #
 # ## Before you start
@@ -38,7 +38,7 @@
 # 04 (CartPole in JAX, `auto_reset`).
 #
 # **Time and compute.** The notebook runs top to bottom in about 55 seconds on 2 CPU cores, kernel
-# start included (measured with `make execute`); 25 of them are one run that trains 8 agents. No GPU
+# start included (measured with `make bench`); 15 of them are one run that trains 8 agents. No GPU
 # needed.
 
 # %% tags=["remove-cell"]
@@ -185,10 +185,11 @@ def train_step(parts, state, key):
 train_step = ch05.check_train_step(train_step)
 
 # %% [markdown]
-# The check runs your step, compiled, on seven states at every boundary of a step: before learning
+# The check runs your step, compiled, on eight states at every boundary of a step: before learning
 # starts, the first update at `learning_starts`, a step between two updates (`train_every = 2`), one
-# while learning, a soft target update (`tau = 0.3`), a pole that falls, and an episode cut at the
-# 500-step limit. Exploration is off in those seven (epsilon 0), so any correct way to draw an
+# while learning, the step right after a target update, a soft target update (`tau = 0.3`), a pole
+# that falls, and an episode cut at the 500-step limit. Exploration is off in those eight (epsilon 0),
+# so any correct way to draw an
 # epsilon-greedy action passes; then it judges your exploration by the distribution of the actions
 # your step takes over 20,000 keys.
 #
@@ -506,7 +507,7 @@ print(
 # bench` measures the same thing and shows the median against the course's target of one second).
 # The claim that holds on every machine is about how many seeds get there: 95 of the 96 seeds we
 # tried reached 475 within 128,000 steps (on keys other than these), about half of them within
-# 30,000. Even at 90 %, well under that rate, at least 5 of 8 happens 99.5 % of the time. Reaching
+# 30,000 (the book's 8 seeds above were slower: 2 of them within 30,000). Even at 90 %, well under that rate, at least 5 of 8 happens 99.5 % of the time. Reaching
 # 475 once is not the tuned run's test of keeping the best parameters and checking them on new
 # episodes; `FAST_CONFIG` keeps them too (`result.best_params`), and the same check applies.
 

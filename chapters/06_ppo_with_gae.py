@@ -35,10 +35,10 @@
 # **You need** chapter 00 (`lax.scan`, `vmap`, keys), chapter 04 (CartPole, `auto_reset`,
 # terminated vs truncated) and chapter 05 (a training run as one pure function).
 #
-# **Time and compute.** The notebook runs top to bottom in about 90 seconds on 2 CPU cores, kernel
-# start included (88 to 109 s measured with `make execute` on our test machine, whose speed drifts);
-# 25 to 46 of them are 16 PPO runs of 250,000 steps each, and about 20 the ablations' 40 runs. No GPU
-# needed.
+# **Time and compute.** The notebook runs top to bottom in about 85 seconds on 2 CPU cores, kernel
+# start included (`make bench`: 87 s on an Intel Xeon, 82 s on an AMD EPYC; one machine drifts by
+# 10-35 % between sittings); 25 to 46 of them are 16 PPO runs of 250,000 steps each, and about 20
+# the ablations' 40 runs. No GPU needed.
 
 # %% tags=["remove-cell"]
 # Colab, or any Jupyter without the course installed: `%pip install` the
@@ -445,9 +445,9 @@ print(
 #
 # `jax.vmap(train)` over 16 keys, jitted: 16 independent runs in one call. One change first.
 # PureJaxRL's step size, 2.5e-4, is cautious for CartPole: in the book's run, the seed above reached
-# 475 after about 176,000 of its 500,000 steps (your printout has your machine's figure). Four times
-# the step size on half the budget, still annealed to 0, solves it as reliably (64 of 64 runs, on
-# four sets of 16 seeds, when we chose it) and halves the wait: 16 runs of about 250,000 steps,
+# 475 after about 152,000 of its 500,000 steps (your printout has your machine's figure). Four times
+# the step size on half the budget, still annealed to 0, solves it as reliably (80 of 80 runs, on
+# five sets of 16 seeds, when we chose it) and halves the wait: 16 runs of about 250,000 steps,
 # 4 million environment steps, about 25 seconds of arithmetic on the book's machine. All else is
 # PureJaxRL's configuration (`ppo.FAST_CARTPOLE_CONFIG`). A larger step is not free in general: it
 # is what PPO's clip guards against, and on a harder task it is the first thing to make
@@ -477,8 +477,9 @@ seeds_steps = (
 # REINFORCE's 4 seeds compiled and ran in 3 seconds instead of 6, the gradient scatter in 2 instead
 # of 3. `course_lib.compile_options.QUICK_COMPILE` also skips LLVM's most expensive passes, which
 # cut chapter 05's DQN compile by a further third at no measurable cost. We measured
-# each: for the one-seed program above the lower level saved nothing and ran 20 % slower, so it
-# keeps the default. The setting applies to one compilation only. It can also change the last bits of
+# each: for the one-seed program above, `make bench` finds `QUICK_COMPILE` saving about 0.6 s of a
+# 3.5 s compile, with the run as fast on one machine and 6 % slower on another; too little to
+# matter either way, so it keeps the default. The setting applies to one compilation only. It can also change the last bits of
 # a result, since LLVM may order floating-point arithmetic differently, and over thousands of updates
 # those bits grow into a different run: in an earlier version of this chapter, the "no clipping"
 # ablation's mean over 2 seeds was 234 at the default level and 321 at level 1, which says how little
@@ -617,7 +618,7 @@ assert all(
 #   unbiased but noisy, and GAE's $\lambda = 0.95$ trades a little bias for less of that noise.
 #   Whether the intervals separate on your machine, the printout says.
 # * **No clipping** did no harm here; in the book's run it was, if anything, faster. At this step size
-#   and 4 epochs the ratios rarely stray far from 1 (in the one-seed run above, a few percent of
+#   and 4 epochs the ratios rarely stray far from 1 (in the one-seed run above, under 8 % of
 #   samples per update at most), so the clip rarely acts, and when it does it only slows learning.
 #   Clipping is insurance against destructive updates (larger steps, more epochs, harder tasks), and
 #   this small test does not exercise it; Andrychowicz et al. (2021) found it matters across tasks.

@@ -37,11 +37,10 @@
 # **You need** chapter 00 (keys, `vmap`), chapter 05 (a training run as one pure function) and
 # chapter 06 (PPO, its traced hyper-parameters and its ablations).
 #
-# **Time and compute.** The notebook runs top to bottom in about 105 seconds on 2 CPU cores, kernel
-# start included, measured with `jupytext --execute` on our test machine while other work kept
-# its load average near 3; on an idle machine it is faster. A quarter of it is the sweep (96 PPO
-# runs and two compilations), 15 s the check of Exercise 7.2, and 45 s the scripts started on two
-# devices and on two processes, most of it compiling. No GPU needed.
+# **Time and compute.** The notebook runs top to bottom in about 65 seconds on 2 CPU cores, kernel
+# start included (`make bench`: 63 s on an Intel Xeon, 78 s on an AMD EPYC). About 25 s of it is
+# the sweep (96 PPO runs, its compile, and the three compiles it is timed against), and about 25 s
+# the scripts started on two devices and on two processes, most of it compiling. No GPU needed.
 
 # %% tags=["remove-cell"]
 # Colab, or any Jupyter without the course installed: `%pip install` the
@@ -609,9 +608,9 @@ assert rows["2 processes, 1 device each"] > rows["1 process, 1 device"] / 3
 
 # %% [markdown]
 # Our machine was shared with other work while we wrote this (the load average is printed), and
-# over three runs 2 devices gave 1.3, 1.4 and 2.0 times the seeds per second of one: two devices
-# on a CPU are two programs on the same cores, and they run side by side only when both cores are
-# free. The 2 processes gave 1.1, 1.3 and 1.0 times: each process also has its own runtime and
+# over three runs 2 devices gave 1.3, 1.4 and 2.0 times the seeds per second of one (2.3 in the run
+# printed above): two devices on a CPU are two programs on the same cores, and they run side by side
+# only when both cores are free. The 2 processes gave 1.1, 1.3 and 1.0 times (1.75 above): each process also has its own runtime and
 # threads, and gathers the results over TCP at the end. What the table
 # must never show again is the slowness we first met: the `jit`-partitioned program took 47 s over
 # 2 processes for what 1 process did in 2 s, its all-reduce crossing between processes on every

@@ -31,8 +31,8 @@
 # **You need** Python and NumPy. No reinforcement learning yet: this chapter introduces the words as
 # it goes.
 #
-# **Time and compute.** The whole notebook runs top to bottom in about 25 seconds on 2 CPU cores,
-# kernel start included (measured with `make execute`). No GPU needed.
+# **Time and compute.** The whole notebook runs top to bottom in about 30 seconds on 2 CPU cores,
+# kernel start included (measured with `make bench`). No GPU needed.
 
 # %% tags=["remove-cell"]
 # Colab, or any Jupyter without the course installed: `%pip install` the

@@ -31,7 +31,7 @@
 # **You need** chapter 02 (the DQN loss, target networks, and the online agent that struggled).
 #
 # **Time and compute.** The notebook runs top to bottom in about 40 seconds on 2 CPU cores, kernel
-# start included (measured with `make execute`); most of it is the three training experiments. No GPU
+# start included (measured with `make bench`); most of it is the three training experiments. No GPU
 # needed.
 
 # %% tags=["remove-cell"]
