@@ -441,7 +441,7 @@ plt.show()
 # %% [markdown]
 # (The numbers are from the machine that built this page; `make bench` measures them on yours.) Read
 # them honestly. One jitted environment ran at about three quarters of the speed of gymnasium's Python
-# loop on the book's machine (and a third faster on another we measured). With `vmap` our
+# loop on the book's machine (and as fast on an AMD EPYC we measured). With `vmap` our
 # throughput grows with the number of environments, and at 64 we lead; but from about a thousand
 # environments on, gymnasium's NumPy-vectorised CartPole is faster in this test. Where does our time go?
 # Mostly into random numbers: every step, *every* environment splits a PRNG key and draws a fresh reset
