@@ -467,8 +467,8 @@ print(
 )
 
 # %% [markdown]
-# Compiling costs a few seconds at most, once. After that, a single jitted agent runs about two
-# thousand times as fast as the Python loop, and 32 agents take only two or three times as long as
+# Compiling costs a few seconds at most, once. After that, a single jitted agent runs a few
+# thousand times as fast as the Python loop, and 32 agents take only about twice as long as
 # one, not 32 times: the CPU's vector units do the 32 table updates side by side. (The last lines of the
 # table print both factors for the machine that ran it. Those steps include the greedy evaluation
 # episodes.)
@@ -659,7 +659,7 @@ retrain_and_draw()
 
 # %% tags=["nbval-ignore-output"]
 slider = dict(continuous_update=False, readout_format=".2f")
-widgets.interact(
+_ = widgets.interact(
     retrain_and_draw,
     epsilon=widgets.FloatSlider(
         value=0.1, min=0.0, max=1.0, step=0.05, **slider
@@ -671,7 +671,7 @@ widgets.interact(
         value=0.95, min=0.0, max=0.99, step=0.01, **slider
     ),
 )
-# the ; keeps interact's return value (the function) out of the output
+# `_ =` keeps interact's return value (the function) out of the output
 
 # %% [markdown]
 # ## Why tables stop working

@@ -544,7 +544,7 @@ assert (
 # %% [markdown]
 # Without a target network the Q-values run away: within a few thousand steps they pass 100, the most
 # any state can be worth, and keep growing by orders of magnitude. A network whose values are all
-# nonsense has no useful greedy action, and the pole falls in about 9 steps.
+# nonsense has no useful greedy action, and the pole falls in about 10 steps.
 #
 # With a target network the values stay bounded: they climb towards $1 / (1 - \gamma) = 100$ and end
 # close to it, often a little above. That is no surprise. The target takes a max over noisy
